@@ -1,0 +1,10 @@
+"""Every /api/v1/ route, gathered from the apps that own them."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("backend.accounts.urls")),
+    path("", include("backend.organisations.urls")),
+    path("", include("backend.practitioners.urls")),
+    path("", include("jobs.urls")),
+]

@@ -1,0 +1,56 @@
+"""DRF exception handler: every error, validation included, becomes {"code", "message", "extra"}."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from backend.core.errors import ApplicationError
+
+_DRF_CODES = {
+    drf.ParseError: "malformed_request",
+    drf.AuthenticationFailed: "authentication_failed",
+    drf.NotAuthenticated: "not_authenticated",
+    drf.PermissionDenied: "permission_denied",
+    drf.NotFound: "not_found",
+    drf.MethodNotAllowed: "method_not_allowed",
+    drf.NotAcceptable: "not_acceptable",
+    drf.UnsupportedMediaType: "unsupported_media_type",
+    drf.Throttled: "throttled",
+    drf.ValidationError: "validation_error",
+}
+
+
+def error_body(code: str, message: str, extra: dict | None = None) -> dict:
+    return {"code": code, "message": message, "extra": extra or {}}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, ApplicationError):
+        return Response(error_body(exc.code, exc.message, exc.extra), status=exc.status)
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        exc = drf.ValidationError(detail=detail)
+    elif isinstance(exc, Http404):
+        exc = drf.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = drf.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error")
+    if isinstance(exc, drf.ValidationError):
+        fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        body = error_body(code, "Some fields are invalid.", {"fields": fields})
+    else:
+        extra = {}
+        if isinstance(exc, drf.Throttled) and exc.wait is not None:
+            extra["retry_after_seconds"] = int(exc.wait)
+        body = error_body(code, str(exc.detail), extra)
+    response.data = body
+    return response

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PractitionersConfig(AppConfig):
+    name = "backend.practitioners"
+    label = "practitioners"
+    verbose_name = "Practitioners"
