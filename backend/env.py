@@ -37,9 +37,7 @@ def env_bool(name: str, default: bool) -> bool:
         return True
     if lowered in _FALSE:
         return False
-    raise ImproperEnvironment(
-        f"{name}={raw!r} is not a boolean; use one of true/false, 1/0, yes/no, on/off."
-    )
+    raise ImproperEnvironment(f"{name}={raw!r} is not a boolean; use one of true/false, 1/0, yes/no, on/off.")
 
 
 def env_int(name: str, default: int) -> int:

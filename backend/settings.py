@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from backend.env import database_from_url, env_bool, env_int, env_list, env_str, ImproperEnvironment
+from backend.env import ImproperEnvironment, database_from_url, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -156,6 +156,13 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ShortfallStatusEnum": "jobs.models.Shortfall.Status",
+        "PractitionerStatusEnum": "backend.practitioners.models.Practitioner.Status",
+        "PractitionerGenderEnum": "backend.practitioners.models.Practitioner.Gender",
+        "WardGenderEnum": "backend.organisations.models.Ward.Gender",
+        "ShortfallGenderEnum": "jobs.models.Shortfall.Gender",
+    },
 }
 
 # --- Security ----------------------------------------------------------------------------------

@@ -41,8 +41,12 @@ class Shortfall(BaseModel):
     trust = models.ForeignKey("organisations.Trust", on_delete=models.PROTECT, related_name="shortfalls")
     ward = models.ForeignKey("organisations.Ward", on_delete=models.PROTECT, related_name="shortfalls")
     role = models.ForeignKey("organisations.Role", on_delete=models.PROTECT, related_name="+")
-    min_band = models.PositiveSmallIntegerField(validators=[MinValueValidator(BAND_MIN), MaxValueValidator(BAND_MAX)])
-    headcount = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1), MaxValueValidator(50)])
+    min_band = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(BAND_MIN), MaxValueValidator(BAND_MAX)]
+    )
+    headcount = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(50)]
+    )
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     shift_type = models.CharField(max_length=10, choices=ShiftType.choices)
@@ -54,7 +58,9 @@ class Shortfall(BaseModel):
     notes = models.TextField(blank=True)
     external_reference = models.CharField(max_length=80, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
-    posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     posted_at = models.DateTimeField()
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=300, blank=True)
@@ -63,13 +69,17 @@ class Shortfall(BaseModel):
     class Meta:
         ordering = ["starts_at", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="shortfall_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="shortfall_ends_after_start"
+            ),
             models.CheckConstraint(condition=Q(headcount__gte=1), name="shortfall_headcount_positive"),
             models.CheckConstraint(
                 condition=Q(min_band__gte=BAND_MIN, min_band__lte=BAND_MAX), name="shortfall_band_in_range"
             ),
             models.CheckConstraint(
-                condition=Q(rate_cap__isnull=True) | Q(hourly_rate__isnull=True) | Q(hourly_rate__lte=F("rate_cap")),
+                condition=Q(rate_cap__isnull=True)
+                | Q(hourly_rate__isnull=True)
+                | Q(hourly_rate__lte=F("rate_cap")),
                 name="shortfall_rate_within_cap",
             ),
             models.CheckConstraint(
@@ -113,7 +123,9 @@ class Offer(BaseModel):
     OPEN_STATUSES = (Status.QUEUED, Status.SENT, Status.VIEWED)
 
     shortfall = models.ForeignKey(Shortfall, on_delete=models.CASCADE, related_name="offers")
-    practitioner = models.ForeignKey("practitioners.Practitioner", on_delete=models.CASCADE, related_name="offers")
+    practitioner = models.ForeignKey(
+        "practitioners.Practitioner", on_delete=models.CASCADE, related_name="offers"
+    )
     wave = models.PositiveSmallIntegerField(default=0)
     is_exclusive_hold = models.BooleanField(default=False)
     score = models.FloatField()
@@ -127,7 +139,9 @@ class Offer(BaseModel):
     class Meta:
         ordering = ["-created_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["shortfall", "practitioner"], name="offer_unique_per_practitioner"),
+            models.UniqueConstraint(
+                fields=["shortfall", "practitioner"], name="offer_unique_per_practitioner"
+            ),
             models.CheckConstraint(condition=Q(score__gte=0, score__lte=1), name="offer_score_in_unit_range"),
             models.CheckConstraint(condition=Q(wave__lte=2), name="offer_wave_known"),
         ]
@@ -149,13 +163,19 @@ class Booking(BaseModel):
         NO_SHOW = "no_show", "No-show"
 
     shortfall = models.ForeignKey(Shortfall, on_delete=models.PROTECT, related_name="bookings")
-    practitioner = models.ForeignKey("practitioners.Practitioner", on_delete=models.PROTECT, related_name="bookings")
-    offer = models.OneToOneField(Offer, null=True, blank=True, on_delete=models.PROTECT, related_name="booking")
+    practitioner = models.ForeignKey(
+        "practitioners.Practitioner", on_delete=models.PROTECT, related_name="bookings"
+    )
+    offer = models.OneToOneField(
+        Offer, null=True, blank=True, on_delete=models.PROTECT, related_name="booking"
+    )
     # Copied from the shortfall: an exclusion constraint can only see this table's columns.
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     status = models.CharField(max_length=30, choices=Status.choices, default=Status.CONFIRMED)
-    booked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=300, blank=True)
     is_late_cancellation = models.BooleanField(default=False)
@@ -200,12 +220,18 @@ class TrustFeedback(BaseModel):
     would_book_again = models.BooleanField(default=True)
     do_not_book = models.BooleanField(default=False)
     reason = models.TextField(blank=True)
-    given_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    given_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(rating__gte=1, rating__lte=5), name="trust_feedback_rating_range"),
-            models.CheckConstraint(condition=~Q(do_not_book=True) | ~Q(reason=""), name="trust_feedback_dnb_reason"),
+            models.CheckConstraint(
+                condition=Q(rating__gte=1, rating__lte=5), name="trust_feedback_rating_range"
+            ),
+            models.CheckConstraint(
+                condition=~Q(do_not_book=True) | ~Q(reason=""), name="trust_feedback_dnb_reason"
+            ),
         ]
 
 

@@ -19,7 +19,9 @@ class User(AbstractUser):
         "organisations.Trust", null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
     )
     wards = models.ManyToManyField(
-        "organisations.Ward", blank=True, related_name="staff",
+        "organisations.Ward",
+        blank=True,
+        related_name="staff",
         help_text="Trust staff limited to these wards; empty means every ward of the trust.",
     )
     agency = models.ForeignKey(

@@ -38,10 +38,14 @@ class Practitioner(BaseModel):
         DAYS = "days", "Days"
         NIGHTS = "nights", "Nights"
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="practitioner")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="practitioner"
+    )
     agency = models.ForeignKey("organisations.Agency", on_delete=models.PROTECT, related_name="practitioners")
     role = models.ForeignKey("organisations.Role", on_delete=models.PROTECT, related_name="practitioners")
-    band = models.PositiveSmallIntegerField(validators=[MinValueValidator(BAND_MIN), MaxValueValidator(BAND_MAX)])
+    band = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(BAND_MIN), MaxValueValidator(BAND_MAX)]
+    )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.ONBOARDING)
     gender = models.CharField(max_length=10, choices=Gender.choices)
     date_of_birth = models.DateField(null=True, blank=True)
@@ -62,7 +66,9 @@ class Practitioner(BaseModel):
     )
     # Preferences: used by scoring, never as hard rules.
     preferred_settings = models.ManyToManyField("organisations.Setting", blank=True, related_name="+")
-    shift_preference = models.CharField(max_length=10, choices=ShiftPreference.choices, default=ShiftPreference.ANY)
+    shift_preference = models.CharField(
+        max_length=10, choices=ShiftPreference.choices, default=ShiftPreference.ANY
+    )
     min_notice_hours = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -90,7 +96,9 @@ class Practitioner(BaseModel):
 
 class Credential(BaseModel):
     practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="credentials")
-    credential_type = models.ForeignKey("organisations.CredentialType", on_delete=models.PROTECT, related_name="+")
+    credential_type = models.ForeignKey(
+        "organisations.CredentialType", on_delete=models.PROTECT, related_name="+"
+    )
     reference = models.CharField(max_length=60, blank=True, help_text="Certificate or DBS number")
     issued_on = models.DateField()
     expires_on = models.DateField(null=True, blank=True, help_text="Blank means it does not expire")
@@ -142,7 +150,9 @@ class Availability(BaseModel):
         verbose_name_plural = "availability"
         ordering = ["starts_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="availability_ends_after_start")
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="availability_ends_after_start"
+            )
         ]
         indexes = [models.Index(fields=["practitioner", "starts_at"])]
 
@@ -191,7 +201,9 @@ class PractitionerListing(BaseModel):
         DO_NOT_BOOK = "do_not_book", "Do not book"
 
     trust = models.ForeignKey("organisations.Trust", on_delete=models.CASCADE, related_name="listings")
-    ward = models.ForeignKey("organisations.Ward", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    ward = models.ForeignKey(
+        "organisations.Ward", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="listings")
     kind = models.CharField(max_length=12, choices=Kind.choices)
     reason = models.TextField(blank=True)

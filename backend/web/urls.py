@@ -1,1 +1,9 @@
-urlpatterns = []
+from django.urls import path
+
+from backend.web import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+]

@@ -3,19 +3,19 @@
 import django.contrib.postgres.fields.ranges
 import django.core.validators
 import django.db.models.deletion
-from django.contrib.postgres.operations import BtreeGistExtension
-import jobs.constraints
 from django.conf import settings
+from django.contrib.postgres.operations import BtreeGistExtension
 from django.db import migrations, models
+
+import jobs.constraints
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('organisations', '0001_initial'),
-        ('practitioners', '0001_initial'),
+        ("organisations", "0001_initial"),
+        ("practitioners", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -23,194 +23,486 @@ class Migration(migrations.Migration):
         # btree_gist lets the booking exclusion constraint mix '=' on practitioner with '&&' on time.
         BtreeGistExtension(),
         migrations.CreateModel(
-            name='Shortfall',
+            name="Shortfall",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('min_band', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(2), django.core.validators.MaxValueValidator(9)])),
-                ('headcount', models.PositiveSmallIntegerField(default=1, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(50)])),
-                ('starts_at', models.DateTimeField()),
-                ('ends_at', models.DateTimeField()),
-                ('shift_type', models.CharField(choices=[('early', 'Early'), ('late', 'Late'), ('long_day', 'Long day'), ('night', 'Night'), ('twilight', 'Twilight')], max_length=10)),
-                ('gender_requirement', models.CharField(blank=True, choices=[('male', 'Male'), ('female', 'Female')], max_length=10)),
-                ('hourly_rate', models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True)),
-                ('rate_cap', models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True)),
-                ('notes', models.TextField(blank=True)),
-                ('external_reference', models.CharField(blank=True, max_length=80)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('partially_filled', 'Partially filled'), ('filled', 'Filled'), ('cancelled', 'Cancelled'), ('expired', 'Expired')], default='open', max_length=20)),
-                ('posted_at', models.DateTimeField()),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True)),
-                ('cancel_reason', models.CharField(blank=True, max_length=300)),
-                ('filled_at', models.DateTimeField(blank=True, null=True)),
-                ('desired_competences', models.ManyToManyField(blank=True, related_name='+', to='organisations.competence')),
-                ('posted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('required_competences', models.ManyToManyField(blank=True, related_name='+', to='organisations.competence')),
-                ('role', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organisations.role')),
-                ('trust', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='shortfalls', to='organisations.trust')),
-                ('ward', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='shortfalls', to='organisations.ward')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "min_band",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(2),
+                            django.core.validators.MaxValueValidator(9),
+                        ]
+                    ),
+                ),
+                (
+                    "headcount",
+                    models.PositiveSmallIntegerField(
+                        default=1,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(50),
+                        ],
+                    ),
+                ),
+                ("starts_at", models.DateTimeField()),
+                ("ends_at", models.DateTimeField()),
+                (
+                    "shift_type",
+                    models.CharField(
+                        choices=[
+                            ("early", "Early"),
+                            ("late", "Late"),
+                            ("long_day", "Long day"),
+                            ("night", "Night"),
+                            ("twilight", "Twilight"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "gender_requirement",
+                    models.CharField(
+                        blank=True, choices=[("male", "Male"), ("female", "Female")], max_length=10
+                    ),
+                ),
+                ("hourly_rate", models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True)),
+                ("rate_cap", models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True)),
+                ("notes", models.TextField(blank=True)),
+                ("external_reference", models.CharField(blank=True, max_length=80)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("partially_filled", "Partially filled"),
+                            ("filled", "Filled"),
+                            ("cancelled", "Cancelled"),
+                            ("expired", "Expired"),
+                        ],
+                        default="open",
+                        max_length=20,
+                    ),
+                ),
+                ("posted_at", models.DateTimeField()),
+                ("cancelled_at", models.DateTimeField(blank=True, null=True)),
+                ("cancel_reason", models.CharField(blank=True, max_length=300)),
+                ("filled_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "desired_competences",
+                    models.ManyToManyField(blank=True, related_name="+", to="organisations.competence"),
+                ),
+                (
+                    "posted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "required_competences",
+                    models.ManyToManyField(blank=True, related_name="+", to="organisations.competence"),
+                ),
+                (
+                    "role",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="organisations.role"
+                    ),
+                ),
+                (
+                    "trust",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="shortfalls",
+                        to="organisations.trust",
+                    ),
+                ),
+                (
+                    "ward",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="shortfalls",
+                        to="organisations.ward",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['starts_at', 'id'],
+                "ordering": ["starts_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Offer',
+            name="Offer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('wave', models.PositiveSmallIntegerField(default=0)),
-                ('is_exclusive_hold', models.BooleanField(default=False)),
-                ('score', models.FloatField()),
-                ('explanation', models.JSONField(blank=True, default=dict)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('sent', 'Sent'), ('viewed', 'Viewed'), ('accepted', 'Accepted'), ('declined', 'Declined'), ('expired', 'Expired'), ('withdrawn', 'Withdrawn')], default='queued', max_length=10)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('responded_at', models.DateTimeField(blank=True, null=True)),
-                ('expires_at', models.DateTimeField()),
-                ('decline_reason', models.CharField(blank=True, max_length=300)),
-                ('practitioner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='offers', to='practitioners.practitioner')),
-                ('shortfall', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='offers', to='jobs.shortfall')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("wave", models.PositiveSmallIntegerField(default=0)),
+                ("is_exclusive_hold", models.BooleanField(default=False)),
+                ("score", models.FloatField()),
+                ("explanation", models.JSONField(blank=True, default=dict)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("sent", "Sent"),
+                            ("viewed", "Viewed"),
+                            ("accepted", "Accepted"),
+                            ("declined", "Declined"),
+                            ("expired", "Expired"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("responded_at", models.DateTimeField(blank=True, null=True)),
+                ("expires_at", models.DateTimeField()),
+                ("decline_reason", models.CharField(blank=True, max_length=300)),
+                (
+                    "practitioner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="offers",
+                        to="practitioners.practitioner",
+                    ),
+                ),
+                (
+                    "shortfall",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="offers",
+                        to="jobs.shortfall",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', 'id'],
+                "ordering": ["-created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Booking',
+            name="Booking",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('starts_at', models.DateTimeField()),
-                ('ends_at', models.DateTimeField()),
-                ('status', models.CharField(choices=[('confirmed', 'Confirmed'), ('cancelled_by_practitioner', 'Cancelled by practitioner'), ('cancelled_by_trust', 'Cancelled by trust'), ('completed', 'Completed'), ('no_show', 'No-show')], default='confirmed', max_length=30)),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True)),
-                ('cancel_reason', models.CharField(blank=True, max_length=300)),
-                ('is_late_cancellation', models.BooleanField(default=False)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('booked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('practitioner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bookings', to='practitioners.practitioner')),
-                ('offer', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='booking', to='jobs.offer')),
-                ('shortfall', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bookings', to='jobs.shortfall')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("starts_at", models.DateTimeField()),
+                ("ends_at", models.DateTimeField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("confirmed", "Confirmed"),
+                            ("cancelled_by_practitioner", "Cancelled by practitioner"),
+                            ("cancelled_by_trust", "Cancelled by trust"),
+                            ("completed", "Completed"),
+                            ("no_show", "No-show"),
+                        ],
+                        default="confirmed",
+                        max_length=30,
+                    ),
+                ),
+                ("cancelled_at", models.DateTimeField(blank=True, null=True)),
+                ("cancel_reason", models.CharField(blank=True, max_length=300)),
+                ("is_late_cancellation", models.BooleanField(default=False)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "booked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "practitioner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bookings",
+                        to="practitioners.practitioner",
+                    ),
+                ),
+                (
+                    "offer",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="booking",
+                        to="jobs.offer",
+                    ),
+                ),
+                (
+                    "shortfall",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bookings",
+                        to="jobs.shortfall",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['starts_at', 'id'],
+                "ordering": ["starts_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='TrustFeedback',
+            name="TrustFeedback",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('rating', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)])),
-                ('would_book_again', models.BooleanField(default=True)),
-                ('do_not_book', models.BooleanField(default=False)),
-                ('reason', models.TextField(blank=True)),
-                ('booking', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='trust_feedback', to='jobs.booking')),
-                ('given_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "rating",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(5),
+                        ]
+                    ),
+                ),
+                ("would_book_again", models.BooleanField(default=True)),
+                ("do_not_book", models.BooleanField(default=False)),
+                ("reason", models.TextField(blank=True)),
+                (
+                    "booking",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="trust_feedback",
+                        to="jobs.booking",
+                    ),
+                ),
+                (
+                    "given_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='WardFeedback',
+            name="WardFeedback",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('induction', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)])),
-                ('supervision', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)])),
-                ('felt_safe', models.BooleanField()),
-                ('comment', models.TextField(blank=True)),
-                ('booking', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='ward_feedback', to='jobs.booking')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "induction",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(5),
+                        ]
+                    ),
+                ),
+                (
+                    "supervision",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(5),
+                        ]
+                    ),
+                ),
+                ("felt_safe", models.BooleanField()),
+                ("comment", models.TextField(blank=True)),
+                (
+                    "booking",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="ward_feedback",
+                        to="jobs.booking",
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='shortfall',
-            index=models.Index(fields=['status', 'starts_at'], name='jobs_shortf_status_3c6e14_idx'),
+            model_name="shortfall",
+            index=models.Index(fields=["status", "starts_at"], name="jobs_shortf_status_3c6e14_idx"),
         ),
         migrations.AddIndex(
-            model_name='shortfall',
-            index=models.Index(fields=['trust', 'status', 'starts_at'], name='jobs_shortf_trust_i_414681_idx'),
+            model_name="shortfall",
+            index=models.Index(
+                fields=["trust", "status", "starts_at"], name="jobs_shortf_trust_i_414681_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='shortfall',
-            index=models.Index(fields=['ward', 'starts_at'], name='jobs_shortf_ward_id_896752_idx'),
+            model_name="shortfall",
+            index=models.Index(fields=["ward", "starts_at"], name="jobs_shortf_ward_id_896752_idx"),
         ),
         migrations.AddConstraint(
-            model_name='shortfall',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='shortfall_ends_after_start'),
+            model_name="shortfall",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_at__gt", models.F("starts_at"))), name="shortfall_ends_after_start"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='shortfall',
-            constraint=models.CheckConstraint(condition=models.Q(('headcount__gte', 1)), name='shortfall_headcount_positive'),
+            model_name="shortfall",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("headcount__gte", 1)), name="shortfall_headcount_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='shortfall',
-            constraint=models.CheckConstraint(condition=models.Q(('min_band__gte', 2), ('min_band__lte', 9)), name='shortfall_band_in_range'),
+            model_name="shortfall",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("min_band__gte", 2), ("min_band__lte", 9)), name="shortfall_band_in_range"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='shortfall',
-            constraint=models.CheckConstraint(condition=models.Q(('rate_cap__isnull', True), ('hourly_rate__isnull', True), ('hourly_rate__lte', models.F('rate_cap')), _connector='OR'), name='shortfall_rate_within_cap'),
+            model_name="shortfall",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("rate_cap__isnull", True),
+                    ("hourly_rate__isnull", True),
+                    ("hourly_rate__lte", models.F("rate_cap")),
+                    _connector="OR",
+                ),
+                name="shortfall_rate_within_cap",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='shortfall',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'cancelled'), _negated=True), ('cancelled_at__isnull', False), _connector='OR'), name='shortfall_cancelled_has_time'),
+            model_name="shortfall",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "cancelled"), _negated=True),
+                    ("cancelled_at__isnull", False),
+                    _connector="OR",
+                ),
+                name="shortfall_cancelled_has_time",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='shortfall',
-            constraint=models.UniqueConstraint(condition=models.Q(('external_reference', ''), _negated=True), fields=('trust', 'external_reference'), name='shortfall_external_reference_unique'),
+            model_name="shortfall",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("external_reference", ""), _negated=True),
+                fields=("trust", "external_reference"),
+                name="shortfall_external_reference_unique",
+            ),
         ),
         migrations.AddIndex(
-            model_name='offer',
-            index=models.Index(fields=['status', 'expires_at'], name='jobs_offer_status_ed3164_idx'),
+            model_name="offer",
+            index=models.Index(fields=["status", "expires_at"], name="jobs_offer_status_ed3164_idx"),
         ),
         migrations.AddIndex(
-            model_name='offer',
-            index=models.Index(fields=['practitioner', 'status'], name='jobs_offer_practit_4d24d9_idx'),
+            model_name="offer",
+            index=models.Index(fields=["practitioner", "status"], name="jobs_offer_practit_4d24d9_idx"),
         ),
         migrations.AddConstraint(
-            model_name='offer',
-            constraint=models.UniqueConstraint(fields=('shortfall', 'practitioner'), name='offer_unique_per_practitioner'),
+            model_name="offer",
+            constraint=models.UniqueConstraint(
+                fields=("shortfall", "practitioner"), name="offer_unique_per_practitioner"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='offer',
-            constraint=models.CheckConstraint(condition=models.Q(('score__gte', 0), ('score__lte', 1)), name='offer_score_in_unit_range'),
+            model_name="offer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("score__gte", 0), ("score__lte", 1)), name="offer_score_in_unit_range"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='offer',
-            constraint=models.CheckConstraint(condition=models.Q(('wave__lte', 2)), name='offer_wave_known'),
+            model_name="offer",
+            constraint=models.CheckConstraint(condition=models.Q(("wave__lte", 2)), name="offer_wave_known"),
         ),
         migrations.AddIndex(
-            model_name='booking',
-            index=models.Index(fields=['practitioner', 'starts_at'], name='jobs_bookin_practit_bee4dd_idx'),
+            model_name="booking",
+            index=models.Index(fields=["practitioner", "starts_at"], name="jobs_bookin_practit_bee4dd_idx"),
         ),
         migrations.AddIndex(
-            model_name='booking',
-            index=models.Index(fields=['shortfall', 'status'], name='jobs_bookin_shortfa_8dfbfe_idx'),
+            model_name="booking",
+            index=models.Index(fields=["shortfall", "status"], name="jobs_bookin_shortfa_8dfbfe_idx"),
         ),
         migrations.AddConstraint(
-            model_name='booking',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='booking_ends_after_start'),
+            model_name="booking",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_at__gt", models.F("starts_at"))), name="booking_ends_after_start"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='booking',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ('confirmed', 'completed'))), fields=('shortfall', 'practitioner'), name='booking_one_active_per_practitioner_and_shortfall'),
+            model_name="booking",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ("confirmed", "completed"))),
+                fields=("shortfall", "practitioner"),
+                name="booking_one_active_per_practitioner_and_shortfall",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='booking',
-            constraint=jobs.constraints.PostgresExclusionConstraint(condition=models.Q(('status__in', ('confirmed', 'completed'))), expressions=[('practitioner', '='), (jobs.constraints.TsTzRange('starts_at', 'ends_at', django.contrib.postgres.fields.ranges.RangeBoundary()), '&&')], name='booking_no_overlap_per_practitioner'),
+            model_name="booking",
+            constraint=jobs.constraints.PostgresExclusionConstraint(
+                condition=models.Q(("status__in", ("confirmed", "completed"))),
+                expressions=[
+                    ("practitioner", "="),
+                    (
+                        jobs.constraints.TsTzRange(
+                            "starts_at", "ends_at", django.contrib.postgres.fields.ranges.RangeBoundary()
+                        ),
+                        "&&",
+                    ),
+                ],
+                name="booking_no_overlap_per_practitioner",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='trustfeedback',
-            constraint=models.CheckConstraint(condition=models.Q(('rating__gte', 1), ('rating__lte', 5)), name='trust_feedback_rating_range'),
+            model_name="trustfeedback",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("rating__gte", 1), ("rating__lte", 5)), name="trust_feedback_rating_range"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='trustfeedback',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('do_not_book', True), _negated=True), models.Q(('reason', ''), _negated=True), _connector='OR'), name='trust_feedback_dnb_reason'),
+            model_name="trustfeedback",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("do_not_book", True), _negated=True),
+                    models.Q(("reason", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="trust_feedback_dnb_reason",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='wardfeedback',
-            constraint=models.CheckConstraint(condition=models.Q(('induction__gte', 1), ('induction__lte', 5), ('supervision__gte', 1), ('supervision__lte', 5)), name='ward_feedback_scores_range'),
+            model_name="wardfeedback",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("induction__gte", 1),
+                    ("induction__lte", 5),
+                    ("supervision__gte", 1),
+                    ("supervision__lte", 5),
+                ),
+                name="ward_feedback_scores_range",
+            ),
         ),
     ]

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,23 +14,53 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('occurred_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('action', models.CharField(choices=[('read', 'Read'), ('create', 'Create'), ('update', 'Update'), ('delete', 'Delete'), ('verify', 'Verify'), ('login', 'Log in'), ('login_failed', 'Failed log in')], max_length=20)),
-                ('subject_type', models.CharField(max_length=60)),
-                ('subject_id', models.CharField(blank=True, max_length=60)),
-                ('practitioner_id', models.BigIntegerField(blank=True, db_index=True, null=True)),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True)),
-                ('user_agent', models.CharField(blank=True, max_length=300)),
-                ('path', models.CharField(blank=True, max_length=300)),
-                ('detail', models.JSONField(blank=True, default=dict)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("occurred_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("read", "Read"),
+                            ("create", "Create"),
+                            ("update", "Update"),
+                            ("delete", "Delete"),
+                            ("verify", "Verify"),
+                            ("login", "Log in"),
+                            ("login_failed", "Failed log in"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("subject_type", models.CharField(max_length=60)),
+                ("subject_id", models.CharField(blank=True, max_length=60)),
+                ("practitioner_id", models.BigIntegerField(blank=True, db_index=True, null=True)),
+                ("ip_address", models.GenericIPAddressField(blank=True, null=True)),
+                ("user_agent", models.CharField(blank=True, max_length=300)),
+                ("path", models.CharField(blank=True, max_length=300)),
+                ("detail", models.JSONField(blank=True, default=dict)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-occurred_at', '-id'],
-                'indexes': [models.Index(fields=['subject_type', 'subject_id'], name='core_audite_subject_f1453f_idx')],
+                "ordering": ["-occurred_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["subject_type", "subject_id"], name="core_audite_subject_f1453f_idx")
+                ],
             },
         ),
     ]

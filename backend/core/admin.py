@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from backend.core.models import AuditEvent
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit trail is append-only (a database trigger enforces it): the admin only reads."""
+
+    list_display = ("occurred_at", "actor", "action", "subject_type", "subject_id", "ip_address", "path")
+    list_filter = ("action", "subject_type", ("occurred_at", admin.DateFieldListFilter))
+    search_fields = ("subject_type", "subject_id", "=practitioner_id", "actor__username", "ip_address")
+    date_hierarchy = "occurred_at"
+    list_select_related = ("actor",)
+    show_full_result_count = False  # the table grows without bound; COUNT(*) per page is wasteful
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import django_filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from backend.core.permissions import IsStaff
+from jobs.models import Shortfall
+from jobs.selectors import shortfalls_for, with_fill_counts
+from jobs.serializers import ShortfallCancelSerializer, ShortfallCreateSerializer, ShortfallSerializer
+from jobs.services.shortfalls import cancel_shortfall, post_shortfall
+
+
+class ShortfallFilter(django_filters.FilterSet):
+    role = django_filters.CharFilter(field_name="role__code")
+    starts_after = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
+    starts_before = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
+    status = django_filters.MultipleChoiceFilter(choices=Shortfall.Status.choices)
+
+    class Meta:
+        model = Shortfall
+        fields = ["ward", "role", "status", "shift_type", "starts_after", "starts_before"]
+
+
+class ShortfallViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """Trust staff post and manage their trust's shortfalls; agency staff see every trust's."""
+
+    permission_classes = [IsStaff]
+    filterset_class = ShortfallFilter
+
+    def get_queryset(self):
+        return with_fill_counts(shortfalls_for(self.request.user)).prefetch_related(
+            "required_competences", "desired_competences"
+        )
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return ShortfallCreateSerializer
+        if self.action == "cancel":
+            return ShortfallCancelSerializer
+        return ShortfallSerializer
+
+    @extend_schema(request=ShortfallCreateSerializer, responses={201: ShortfallSerializer})
+    def create(self, request, *args, **kwargs):
+        payload = self.get_serializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        shortfall = post_shortfall(posted_by=request.user, **payload.validated_data)
+        body = ShortfallSerializer(self.get_queryset().get(id=shortfall.id)).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ShortfallCancelSerializer, responses={200: ShortfallSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        shortfall = self.get_object()
+        payload = ShortfallCancelSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        cancel_shortfall(
+            shortfall=shortfall, cancelled_by=request.user, reason=payload.validated_data["reason"]
+        )
+        return Response(ShortfallSerializer(self.get_queryset().get(id=shortfall.id)).data)

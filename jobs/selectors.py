@@ -1,0 +1,36 @@
+"""Reads of shortfalls, offers and bookings, scoped to the caller."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+
+from backend.organisations.selectors import wards_for
+from jobs.models import ACTIVE_BOOKING_STATUSES, Booking, Offer, Shortfall
+
+
+def shortfalls_for(user) -> QuerySet[Shortfall]:
+    if not user.is_authenticated:
+        return Shortfall.objects.none()
+    if user.is_agency_staff or user.is_trust_staff:
+        return Shortfall.objects.filter(ward__in=wards_for(user))
+    return Shortfall.objects.none()
+
+
+def with_fill_counts(shortfalls: QuerySet[Shortfall]) -> QuerySet[Shortfall]:
+    return shortfalls.select_related("ward", "role", "trust").annotate(
+        booked_count=Count("bookings", filter=Q(bookings__status__in=ACTIVE_BOOKING_STATUSES), distinct=True)
+    )
+
+
+def offers_for(practitioner) -> QuerySet[Offer]:
+    return Offer.objects.filter(practitioner=practitioner)
+
+
+def bookings_for(user) -> QuerySet[Booking]:
+    if not user.is_authenticated:
+        return Booking.objects.none()
+    if user.is_practitioner:
+        return Booking.objects.filter(practitioner__user_id=user.id)
+    if user.is_agency_staff or user.is_trust_staff:
+        return Booking.objects.filter(shortfall__in=shortfalls_for(user))
+    return Booking.objects.none()

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from backend.organisations.models import Competence, Role, Ward
+from backend.organisations.selectors import wards_for
+from jobs.models import Shortfall
+
+
+class ShortfallSerializer(serializers.ModelSerializer):
+    role = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    trust = serializers.PrimaryKeyRelatedField(read_only=True)
+    required_competences = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    desired_competences = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    booked_count = serializers.IntegerField(read_only=True, default=0)
+
+    class Meta:
+        model = Shortfall
+        fields = [
+            "id",
+            "trust",
+            "ward",
+            "role",
+            "min_band",
+            "headcount",
+            "booked_count",
+            "starts_at",
+            "ends_at",
+            "shift_type",
+            "required_competences",
+            "desired_competences",
+            "gender_requirement",
+            "hourly_rate",
+            "rate_cap",
+            "notes",
+            "external_reference",
+            "status",
+            "posted_at",
+            "cancelled_at",
+            "cancel_reason",
+            "filled_at",
+        ]
+        read_only_fields = fields
+
+
+class ShortfallCreateSerializer(serializers.Serializer):
+    ward = serializers.PrimaryKeyRelatedField(queryset=Ward.objects.none())
+    role = serializers.SlugRelatedField(slug_field="code", queryset=Role.objects.all())
+    min_band = serializers.IntegerField(min_value=2, max_value=9)
+    headcount = serializers.IntegerField(min_value=1, max_value=50, default=1)
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    shift_type = serializers.ChoiceField(choices=Shortfall.ShiftType.choices, required=False, default="")
+    required_competences = serializers.SlugRelatedField(
+        slug_field="code", queryset=Competence.objects.all(), many=True, required=False, default=list
+    )
+    desired_competences = serializers.SlugRelatedField(
+        slug_field="code", queryset=Competence.objects.all(), many=True, required=False, default=list
+    )
+    gender_requirement = serializers.ChoiceField(
+        choices=Shortfall.Gender.choices, required=False, allow_blank=True, default=""
+    )
+    hourly_rate = serializers.DecimalField(
+        max_digits=7, decimal_places=2, min_value=0, required=False, allow_null=True, default=None
+    )
+    rate_cap = serializers.DecimalField(
+        max_digits=7, decimal_places=2, min_value=0, required=False, allow_null=True, default=None
+    )
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    external_reference = serializers.CharField(required=False, allow_blank=True, max_length=80, default="")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None and request.user.is_authenticated:
+            # A ward the caller cannot see is "does not exist", the same answer as a made-up id.
+            fields["ward"].queryset = wards_for(request.user).filter(is_active=True)
+        return fields
+
+    def validate(self, attrs):
+        if attrs["ends_at"] <= attrs["starts_at"]:
+            raise serializers.ValidationError({"ends_at": "The shift must end after it starts."})
+        if (attrs["ends_at"] - attrs["starts_at"]).total_seconds() > 16 * 3600:
+            raise serializers.ValidationError({"ends_at": "A shift cannot be longer than 16 hours."})
+        rate, cap = attrs.get("hourly_rate"), attrs.get("rate_cap")
+        if rate is not None and cap is not None and rate > cap:
+            raise serializers.ValidationError({"hourly_rate": "The rate is above the cap."})
+        return attrs
+
+
+class ShortfallCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300)
