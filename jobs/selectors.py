@@ -17,9 +17,15 @@ def shortfalls_for(user) -> QuerySet[Shortfall]:
 
 
 def with_fill_counts(shortfalls: QuerySet[Shortfall]) -> QuerySet[Shortfall]:
-    return shortfalls.select_related("ward", "role", "trust").annotate(
-        booked_count=Count("bookings", filter=Q(bookings__status__in=ACTIVE_BOOKING_STATUSES), distinct=True)
-    )
+    return (
+        shortfalls.select_related("ward", "role", "trust")
+        .annotate(
+            booked_count=Count(
+                "bookings", filter=Q(bookings__status__in=ACTIVE_BOOKING_STATUSES), distinct=True
+            )
+        )
+        .order_by("starts_at", "id")
+    )  # GROUP BY queries drop Meta.ordering
 
 
 def offers_for(practitioner) -> QuerySet[Offer]:

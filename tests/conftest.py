@@ -20,3 +20,21 @@ def client_for():
         return client
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _taxonomy(request):
+    """Transactional tests flush the database, data-migration rows included: put the taxonomy back."""
+    if "django_db_setup" not in request.fixturenames:
+        return
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or (
+        marker is not None and marker.kwargs.get("transaction", False)
+    )
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from django.apps import apps
+
+    from backend.organisations.taxonomy_data import seed_taxonomy
+
+    if not apps.get_model("organisations", "Role").objects.exists():
+        seed_taxonomy(apps.get_model)

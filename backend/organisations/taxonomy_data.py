@@ -77,3 +77,31 @@ SETTING_PRESETS = {
 
 # Every shift anywhere needs these.
 BASELINE_CREDENTIALS = ["dbs_adult", "right_to_work", "core_mandatory"]
+
+
+def seed_taxonomy(get_model) -> None:
+    """Create or update every taxonomy row. `get_model(app_label, name)` is the migration's
+    historical-model lookup or django.apps.apps.get_model; running it twice changes nothing."""
+    Role = get_model("organisations", "Role")
+    Band = get_model("organisations", "Band")
+    Setting = get_model("organisations", "Setting")
+    CredentialType = get_model("organisations", "CredentialType")
+    Competence = get_model("organisations", "Competence")
+    SettingRequirement = get_model("organisations", "SettingRequirement")
+
+    for code, name, body in ROLES:
+        Role.objects.update_or_create(code=code, defaults={"name": name, "registration_body": body})
+    for number, name in BANDS:
+        Band.objects.update_or_create(number=number, defaults={"name": name})
+    for code, name in SETTINGS:
+        Setting.objects.update_or_create(code=code, defaults={"name": name})
+    for code, name, months in CREDENTIAL_TYPES:
+        CredentialType.objects.update_or_create(code=code, defaults={"name": name, "validity_months": months})
+    for code, name in COMPETENCES:
+        Competence.objects.update_or_create(code=code, defaults={"name": name})
+    for setting_code, credential_codes in SETTING_PRESETS.items():
+        setting = Setting.objects.get(code=setting_code)
+        for credential_code in credential_codes:
+            SettingRequirement.objects.get_or_create(
+                setting=setting, credential_type=CredentialType.objects.get(code=credential_code), role=None
+            )
