@@ -84,6 +84,10 @@ class MeSerializer(PractitionerSerializer):
         ]
 
 
+MAX_EVIDENCE_BYTES = 5 * 1024 * 1024
+_EVIDENCE_SIGNATURES = {b"%PDF": "pdf", b"\x89PNG": "png", b"\xff\xd8\xff": "jpg"}
+
+
 class CredentialSerializer(serializers.ModelSerializer):
     credential_type = serializers.SlugRelatedField(slug_field="code", queryset=CredentialType.objects.all())
     is_verified = serializers.BooleanField(read_only=True)
@@ -104,6 +108,18 @@ class CredentialSerializer(serializers.ModelSerializer):
             "verified_at",
         ]
         read_only_fields = ["practitioner", "verified_at"]
+
+    def validate_evidence(self, upload):
+        if upload is None:
+            return upload
+        if upload.size > MAX_EVIDENCE_BYTES:
+            raise serializers.ValidationError("Evidence files must be 5 MB or smaller.")
+        head = upload.read(8)
+        upload.seek(0)
+        # The extension is checked by the model field; the content must match a real PDF or image.
+        if not any(head.startswith(signature) for signature in _EVIDENCE_SIGNATURES):
+            raise serializers.ValidationError("Evidence must be a PDF, PNG or JPEG file.")
+        return upload
 
     def validate(self, attrs):
         issued, expires = attrs.get("issued_on"), attrs.get("expires_on")
