@@ -9,7 +9,8 @@ import os
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/staffing")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
-os.environ.setdefault("CELERY_BROKER_URL", os.environ["REDIS_URL"])
+# Its own Redis database: a cache.clear() in a test must not eat queued tasks.
+os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/1")
 
 from backend.settings import *  # noqa: E402,F403
 
