@@ -251,3 +251,6 @@ class WardFeedback(BaseModel):
                 name="ward_feedback_scores_range",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"Ward feedback for booking {self.booking_id}"

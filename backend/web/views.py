@@ -73,8 +73,12 @@ class LoginForm(AuthenticationForm):
         username = self.cleaned_data.get("username") or ""
         if _is_locked_out(username, self.request):
             audit.record(
-                actor=None, action="login_failed", subject_type="user", subject_id=username[:60],
-                request=self.request, detail={"locked_out": True},
+                actor=None,
+                action="login_failed",
+                subject_type="user",
+                subject_id=username[:60],
+                request=self.request,
+                detail={"locked_out": True},
             )
             raise ValidationError(INVALID_LOGIN_MESSAGE, code="invalid_login")
         try:
@@ -82,7 +86,10 @@ class LoginForm(AuthenticationForm):
         except ValidationError:
             _record_failure(username, self.request)
             audit.record(
-                actor=None, action="login_failed", subject_type="user", subject_id=username[:60],
+                actor=None,
+                action="login_failed",
+                subject_type="user",
+                subject_id=username[:60],
                 request=self.request,
             )
             raise
@@ -98,7 +105,9 @@ class LoginView(auth_views.LoginView):
     def form_valid(self, form):
         response = super().form_valid(form)
         user = form.get_user()
-        audit.record(actor=user, action="login", subject_type="user", subject_id=user.id, request=self.request)
+        audit.record(
+            actor=user, action="login", subject_type="user", subject_id=user.id, request=self.request
+        )
         return response
 
 
