@@ -7,174 +7,460 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('organisations', '0001_initial'),
+        ("organisations", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Practitioner',
+            name="Practitioner",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('band', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(2), django.core.validators.MaxValueValidator(9)])),
-                ('status', models.CharField(choices=[('onboarding', 'Onboarding'), ('active', 'Active'), ('suspended', 'Suspended'), ('inactive', 'Inactive')], default='onboarding', max_length=12)),
-                ('gender', models.CharField(choices=[('male', 'Male'), ('female', 'Female'), ('other', 'Other / prefer not to say')], max_length=10)),
-                ('date_of_birth', models.DateField(blank=True, null=True)),
-                ('phone', models.CharField(blank=True, max_length=20)),
-                ('registration_body', models.CharField(blank=True, choices=[('', 'None'), ('NMC', 'Nursing and Midwifery Council'), ('GMC', 'General Medical Council'), ('HCPC', 'Health and Care Professions Council'), ('SWE', 'Social Work England')], max_length=4)),
-                ('registration_number', models.CharField(blank=True, max_length=20)),
-                ('registration_expires_on', models.DateField(blank=True, null=True)),
-                ('home_postcode', models.CharField(blank=True, max_length=10)),
-                ('home_latitude', models.FloatField(validators=[django.core.validators.MinValueValidator(-90), django.core.validators.MaxValueValidator(90)])),
-                ('home_longitude', models.FloatField(validators=[django.core.validators.MinValueValidator(-180), django.core.validators.MaxValueValidator(180)])),
-                ('travel_radius_km', models.PositiveSmallIntegerField(default=30, validators=[django.core.validators.MaxValueValidator(500)])),
-                ('languages', models.JSONField(blank=True, default=list)),
-                ('hourly_rate', models.DecimalField(decimal_places=2, max_digits=7)),
-                ('opted_out_of_weekly_cap', models.BooleanField(default=False, help_text='Signed the Working Time Regulations 48-hour opt-out.')),
-                ('shift_preference', models.CharField(choices=[('any', 'Any'), ('days', 'Days'), ('nights', 'Nights')], default='any', max_length=10)),
-                ('min_notice_hours', models.PositiveSmallIntegerField(default=0)),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='practitioners', to='organisations.agency')),
-                ('competences', models.ManyToManyField(blank=True, related_name='+', to='organisations.competence')),
-                ('preferred_settings', models.ManyToManyField(blank=True, related_name='+', to='organisations.setting')),
-                ('role', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='practitioners', to='organisations.role')),
-                ('settings_experience', models.ManyToManyField(blank=True, related_name='+', to='organisations.setting')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='practitioner', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "band",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(2),
+                            django.core.validators.MaxValueValidator(9),
+                        ]
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("onboarding", "Onboarding"),
+                            ("active", "Active"),
+                            ("suspended", "Suspended"),
+                            ("inactive", "Inactive"),
+                        ],
+                        default="onboarding",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "gender",
+                    models.CharField(
+                        choices=[
+                            ("male", "Male"),
+                            ("female", "Female"),
+                            ("other", "Other / prefer not to say"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("date_of_birth", models.DateField(blank=True, null=True)),
+                ("phone", models.CharField(blank=True, max_length=20)),
+                (
+                    "registration_body",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "None"),
+                            ("NMC", "Nursing and Midwifery Council"),
+                            ("GMC", "General Medical Council"),
+                            ("HCPC", "Health and Care Professions Council"),
+                            ("SWE", "Social Work England"),
+                        ],
+                        max_length=4,
+                    ),
+                ),
+                ("registration_number", models.CharField(blank=True, max_length=20)),
+                ("registration_expires_on", models.DateField(blank=True, null=True)),
+                ("home_postcode", models.CharField(blank=True, max_length=10)),
+                (
+                    "home_latitude",
+                    models.FloatField(
+                        validators=[
+                            django.core.validators.MinValueValidator(-90),
+                            django.core.validators.MaxValueValidator(90),
+                        ]
+                    ),
+                ),
+                (
+                    "home_longitude",
+                    models.FloatField(
+                        validators=[
+                            django.core.validators.MinValueValidator(-180),
+                            django.core.validators.MaxValueValidator(180),
+                        ]
+                    ),
+                ),
+                (
+                    "travel_radius_km",
+                    models.PositiveSmallIntegerField(
+                        default=30, validators=[django.core.validators.MaxValueValidator(500)]
+                    ),
+                ),
+                ("languages", models.JSONField(blank=True, default=list)),
+                ("hourly_rate", models.DecimalField(decimal_places=2, max_digits=7)),
+                (
+                    "opted_out_of_weekly_cap",
+                    models.BooleanField(
+                        default=False, help_text="Signed the Working Time Regulations 48-hour opt-out."
+                    ),
+                ),
+                (
+                    "shift_preference",
+                    models.CharField(
+                        choices=[("any", "Any"), ("days", "Days"), ("nights", "Nights")],
+                        default="any",
+                        max_length=10,
+                    ),
+                ),
+                ("min_notice_hours", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="practitioners",
+                        to="organisations.agency",
+                    ),
+                ),
+                (
+                    "competences",
+                    models.ManyToManyField(blank=True, related_name="+", to="organisations.competence"),
+                ),
+                (
+                    "preferred_settings",
+                    models.ManyToManyField(blank=True, related_name="+", to="organisations.setting"),
+                ),
+                (
+                    "role",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="practitioners",
+                        to="organisations.role",
+                    ),
+                ),
+                (
+                    "settings_experience",
+                    models.ManyToManyField(blank=True, related_name="+", to="organisations.setting"),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="practitioner",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['user__last_name', 'user__first_name', 'id'],
+                "ordering": ["user__last_name", "user__first_name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Credential',
+            name="Credential",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('reference', models.CharField(blank=True, help_text='Certificate or DBS number', max_length=60)),
-                ('issued_on', models.DateField()),
-                ('expires_on', models.DateField(blank=True, help_text='Blank means it does not expire', null=True)),
-                ('evidence', models.FileField(blank=True, upload_to='credentials/%Y/%m/', validators=[django.core.validators.FileExtensionValidator(['pdf', 'png', 'jpg', 'jpeg'])])),
-                ('verified_at', models.DateTimeField(blank=True, null=True)),
-                ('credential_type', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organisations.credentialtype')),
-                ('verified_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('practitioner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='credentials', to='practitioners.practitioner')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "reference",
+                    models.CharField(blank=True, help_text="Certificate or DBS number", max_length=60),
+                ),
+                ("issued_on", models.DateField()),
+                (
+                    "expires_on",
+                    models.DateField(blank=True, help_text="Blank means it does not expire", null=True),
+                ),
+                (
+                    "evidence",
+                    models.FileField(
+                        blank=True,
+                        upload_to="credentials/%Y/%m/",
+                        validators=[
+                            django.core.validators.FileExtensionValidator(["pdf", "png", "jpg", "jpeg"])
+                        ],
+                    ),
+                ),
+                ("verified_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "credential_type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organisations.credentialtype",
+                    ),
+                ),
+                (
+                    "verified_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "practitioner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="credentials",
+                        to="practitioners.practitioner",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['practitioner_id', 'credential_type__name', '-expires_on'],
+                "ordering": ["practitioner_id", "credential_type__name", "-expires_on"],
             },
         ),
         migrations.CreateModel(
-            name='Availability',
+            name="Availability",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('starts_at', models.DateTimeField()),
-                ('ends_at', models.DateTimeField()),
-                ('kind', models.CharField(choices=[('available', 'Available'), ('unavailable', 'Unavailable')], default='available', max_length=12)),
-                ('note', models.CharField(blank=True, max_length=200)),
-                ('practitioner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='availability', to='practitioners.practitioner')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("starts_at", models.DateTimeField()),
+                ("ends_at", models.DateTimeField()),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("available", "Available"), ("unavailable", "Unavailable")],
+                        default="available",
+                        max_length=12,
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=200)),
+                (
+                    "practitioner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="availability",
+                        to="practitioners.practitioner",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'availability',
-                'ordering': ['starts_at'],
+                "verbose_name_plural": "availability",
+                "ordering": ["starts_at"],
             },
         ),
         migrations.CreateModel(
-            name='PractitionerListing',
+            name="PractitionerListing",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('kind', models.CharField(choices=[('preferred', 'Preferred'), ('do_not_book', 'Do not book')], max_length=12)),
-                ('reason', models.TextField(blank=True)),
-                ('expires_at', models.DateTimeField(blank=True, null=True)),
-                ('review_on', models.DateField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('practitioner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='listings', to='practitioners.practitioner')),
-                ('trust', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='listings', to='organisations.trust')),
-                ('ward', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organisations.ward')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("preferred", "Preferred"), ("do_not_book", "Do not book")], max_length=12
+                    ),
+                ),
+                ("reason", models.TextField(blank=True)),
+                ("expires_at", models.DateTimeField(blank=True, null=True)),
+                ("review_on", models.DateField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "practitioner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="listings",
+                        to="practitioners.practitioner",
+                    ),
+                ),
+                (
+                    "trust",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="listings",
+                        to="organisations.trust",
+                    ),
+                ),
+                (
+                    "ward",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="organisations.ward",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='WardExperience',
+            name="WardExperience",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('shifts_worked', models.PositiveIntegerField(default=0)),
-                ('first_worked_at', models.DateTimeField()),
-                ('last_worked_at', models.DateTimeField()),
-                ('last_rating', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('source', models.CharField(choices=[('booking', 'Completed booking'), ('import', 'Imported placement history')], default='booking', max_length=10)),
-                ('practitioner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='ward_experience', to='practitioners.practitioner')),
-                ('ward', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='experience', to='organisations.ward')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("shifts_worked", models.PositiveIntegerField(default=0)),
+                ("first_worked_at", models.DateTimeField()),
+                ("last_worked_at", models.DateTimeField()),
+                ("last_rating", models.PositiveSmallIntegerField(blank=True, null=True)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("booking", "Completed booking"), ("import", "Imported placement history")],
+                        default="booking",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "practitioner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="ward_experience",
+                        to="practitioners.practitioner",
+                    ),
+                ),
+                (
+                    "ward",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="experience",
+                        to="organisations.ward",
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='practitioner',
-            index=models.Index(fields=['role', 'status', 'band'], name='practitione_role_id_579521_idx'),
+            model_name="practitioner",
+            index=models.Index(fields=["role", "status", "band"], name="practitione_role_id_579521_idx"),
         ),
         migrations.AddConstraint(
-            model_name='practitioner',
-            constraint=models.CheckConstraint(condition=models.Q(('band__gte', 2), ('band__lte', 9)), name='practitioner_band_in_range'),
+            model_name="practitioner",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("band__gte", 2), ("band__lte", 9)), name="practitioner_band_in_range"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='practitioner',
-            constraint=models.CheckConstraint(condition=models.Q(('hourly_rate__gte', 0)), name='practitioner_rate_not_negative'),
+            model_name="practitioner",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("hourly_rate__gte", 0)), name="practitioner_rate_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='practitioner',
-            constraint=models.UniqueConstraint(condition=models.Q(('registration_number', ''), _negated=True), fields=('registration_body', 'registration_number'), name='practitioner_registration_unique'),
+            model_name="practitioner",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("registration_number", ""), _negated=True),
+                fields=("registration_body", "registration_number"),
+                name="practitioner_registration_unique",
+            ),
         ),
         migrations.AddIndex(
-            model_name='credential',
-            index=models.Index(fields=['credential_type', 'expires_on'], name='practitione_credent_5acc12_idx'),
+            model_name="credential",
+            index=models.Index(
+                fields=["credential_type", "expires_on"], name="practitione_credent_5acc12_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='credential',
-            constraint=models.CheckConstraint(condition=models.Q(('expires_on__isnull', True), ('expires_on__gte', models.F('issued_on')), _connector='OR'), name='credential_expires_after_issue'),
+            model_name="credential",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("expires_on__isnull", True), ("expires_on__gte", models.F("issued_on")), _connector="OR"
+                ),
+                name="credential_expires_after_issue",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='credential',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('verified_at__isnull', True), ('verified_by__isnull', True)), models.Q(('verified_at__isnull', False), ('verified_by__isnull', False)), _connector='OR'), name='credential_verified_by_and_at_together'),
+            model_name="credential",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("verified_at__isnull", True), ("verified_by__isnull", True)),
+                    models.Q(("verified_at__isnull", False), ("verified_by__isnull", False)),
+                    _connector="OR",
+                ),
+                name="credential_verified_by_and_at_together",
+            ),
         ),
         migrations.AddIndex(
-            model_name='availability',
-            index=models.Index(fields=['practitioner', 'starts_at'], name='practitione_practit_7facee_idx'),
+            model_name="availability",
+            index=models.Index(fields=["practitioner", "starts_at"], name="practitione_practit_7facee_idx"),
         ),
         migrations.AddConstraint(
-            model_name='availability',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='availability_ends_after_start'),
+            model_name="availability",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_at__gt", models.F("starts_at"))),
+                name="availability_ends_after_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='practitionerlisting',
-            constraint=models.UniqueConstraint(fields=('trust', 'ward', 'practitioner', 'kind'), name='listing_unique', nulls_distinct=False),
+            model_name="practitionerlisting",
+            constraint=models.UniqueConstraint(
+                fields=("trust", "ward", "practitioner", "kind"), name="listing_unique", nulls_distinct=False
+            ),
         ),
         migrations.AddConstraint(
-            model_name='practitionerlisting',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'do_not_book'), _negated=True), models.Q(('reason', ''), _negated=True), _connector='OR'), name='do_not_book_has_reason'),
+            model_name="practitionerlisting",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind", "do_not_book"), _negated=True),
+                    models.Q(("reason", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="do_not_book_has_reason",
+            ),
         ),
         migrations.AddIndex(
-            model_name='wardexperience',
-            index=models.Index(fields=['ward', 'last_worked_at'], name='practitione_ward_id_aebee2_idx'),
+            model_name="wardexperience",
+            index=models.Index(fields=["ward", "last_worked_at"], name="practitione_ward_id_aebee2_idx"),
         ),
         migrations.AddConstraint(
-            model_name='wardexperience',
-            constraint=models.UniqueConstraint(fields=('practitioner', 'ward'), name='ward_experience_unique'),
+            model_name="wardexperience",
+            constraint=models.UniqueConstraint(
+                fields=("practitioner", "ward"), name="ward_experience_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='wardexperience',
-            constraint=models.CheckConstraint(condition=models.Q(('last_worked_at__gte', models.F('first_worked_at'))), name='ward_experience_dates_ordered'),
+            model_name="wardexperience",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("last_worked_at__gte", models.F("first_worked_at"))),
+                name="ward_experience_dates_ordered",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='wardexperience',
-            constraint=models.CheckConstraint(condition=models.Q(('last_rating__isnull', True), models.Q(('last_rating__gte', 1), ('last_rating__lte', 5)), _connector='OR'), name='ward_experience_rating_range'),
+            model_name="wardexperience",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("last_rating__isnull", True),
+                    models.Q(("last_rating__gte", 1), ("last_rating__lte", 5)),
+                    _connector="OR",
+                ),
+                name="ward_experience_rating_range",
+            ),
         ),
     ]
