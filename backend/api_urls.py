@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("backend.organisations.urls")),
     path("", include("backend.practitioners.urls")),
     path("", include("jobs.urls")),
+    path("", include("matching.urls")),
 ]

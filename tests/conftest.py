@@ -38,3 +38,13 @@ def _taxonomy(request):
 
     if not apps.get_model("organisations", "Role").objects.exists():
         seed_taxonomy(apps.get_model)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_matching_snapshot():
+    """The matching snapshot is per process and lives SNAPSHOT_TTL seconds: tests start without one."""
+    from matching.candidates import snapshot
+
+    snapshot.invalidate()
+    yield
+    snapshot.invalidate()

@@ -26,17 +26,17 @@ class TokenLoginApi(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
 
-    class InputSerializer(serializers.Serializer):
+    class LoginInputSerializer(serializers.Serializer):
         username = serializers.CharField(max_length=150)
         password = serializers.CharField(max_length=256, trim_whitespace=False)
 
     @extend_schema(
-        request=InputSerializer,
+        request=LoginInputSerializer,
         responses={200: inline_serializer("TokenOut", {"token": serializers.CharField()})},
         auth=[],
     )
     def post(self, request):
-        payload = self.InputSerializer(data=request.data)
+        payload = self.LoginInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         user = authenticate(request, **payload.validated_data)
         if user is None:
@@ -65,7 +65,7 @@ class TokenLogoutApi(APIView):
 class CurrentUserApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    class OutputSerializer(serializers.Serializer):
+    class CurrentUserSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         username = serializers.CharField()
         first_name = serializers.CharField()
@@ -79,6 +79,6 @@ class CurrentUserApi(APIView):
         def get_wards(self, user) -> list[int]:
             return sorted(user.wards.values_list("id", flat=True))
 
-    @extend_schema(responses={200: OutputSerializer})
+    @extend_schema(responses={200: CurrentUserSerializer})
     def get(self, request):
-        return Response(self.OutputSerializer(request.user).data)
+        return Response(self.CurrentUserSerializer(request.user).data)

@@ -159,6 +159,9 @@ MATRIX = {
     # trust B and the other agency cannot see ward A: it is an unknown ward to them (400, nothing written).
     ("post", "/api/v1/shortfalls/"): (expect(201, 400, 201, 400, 403, 403), None, shift_body),
     ("get", "/api/v1/shortfalls/{id}/"): (TRUST_A_OBJECT_READ, lambda w: w.shortfall_a.id, None),
+    ("get", "/api/v1/shortfalls/{id}/candidates/"): (TRUST_A_OBJECT_READ, lambda w: w.shortfall_a.id, None),
+    ("get", "/api/v1/roles/"): (expect(403, 403, 403, 403, 200, 200), None, None),
+    ("post", "/api/v1/assignments/preview/"): (AGENCY_ONLY_LIST, None, lambda w: {"time_limit": 2}),
     ("post", "/api/v1/shortfalls/{id}/cancel/"): (
         expect(200, 404, 200, 404, 403, 403),
         lambda w: w.shortfall_a.id,

@@ -15,3 +15,17 @@ def test_openapi_schema_is_served(client):
 
     assert response.status_code == 200
     assert "/api/v1/shortfalls/" in response.json()["paths"]
+
+
+def test_openapi_schema_generates_without_warnings():
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr[-3000:]

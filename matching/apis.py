@@ -1,0 +1,239 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from backend.core import audit
+from backend.core.errors import NotFound, PermissionDenied, ValidationFailed
+from backend.core.pagination import Pagination
+from backend.core.permissions import IsAgencyStaff, IsPractitioner, IsStaff
+from backend.organisations.selectors import trusts_for
+from backend.practitioners.models import Practitioner
+from jobs.selectors import shortfalls_for
+from matching import services
+
+
+class PractitionerBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    role = serializers.CharField(source="role.code")
+    band = serializers.IntegerField()
+
+
+class BlockerSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+
+
+class CandidateSerializer(serializers.Serializer):
+    practitioner = PractitionerBriefSerializer()
+    score = serializers.FloatField()
+    terms = serializers.DictField(child=serializers.FloatField())
+    reasons = serializers.ListField(child=serializers.CharField())
+    is_familiar = serializers.BooleanField(help_text="Has worked on this ward before")
+
+
+class IneligibleSerializer(serializers.Serializer):
+    practitioner = PractitionerBriefSerializer()
+    blockers = BlockerSerializer(many=True)
+
+
+class CandidatesOutputSerializer(serializers.Serializer):
+    shortfall = serializers.IntegerField()
+    eligible_count = serializers.IntegerField()
+    candidates = CandidateSerializer(many=True)
+    ineligible = IneligibleSerializer(many=True, required=False)
+
+
+class ShortfallCandidatesApi(APIView):
+    """Who could fill this shortfall, best first and why; agency staff may also ask who could not,
+    and why not (the named blockers)."""
+
+    permission_classes = [IsStaff]
+
+    class QuerySerializer(serializers.Serializer):
+        include_ineligible = serializers.BooleanField(default=False)
+        limit = serializers.IntegerField(min_value=1, max_value=200, default=50)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("include_ineligible", bool, description="Agency staff only"),
+            OpenApiParameter("limit", int),
+        ],
+        responses={200: CandidatesOutputSerializer},
+    )
+    def get(self, request, id: int):
+        query = self.QuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        include_ineligible = query.validated_data["include_ineligible"]
+        if include_ineligible and not request.user.is_agency_staff:
+            raise PermissionDenied("Only agency staff may see why practitioners were not matched.")
+        shortfall = shortfalls_for(request.user).select_related(
+            "ward__setting", "ward__trust", "trust", "role"
+        )
+        shortfall = shortfall.filter(id=id).first()
+        if shortfall is None:
+            raise NotFound()
+        ranking, _ = services.rank_shortfall(
+            shortfall=shortfall, include_ineligible=include_ineligible, limit=query.validated_data["limit"]
+        )
+        ids = [int(c.practitioner_id) for c in ranking.candidates] + [
+            int(i.practitioner_id) for i in ranking.ineligible
+        ]
+        people = Practitioner.objects.select_related("user", "role").in_bulk(ids)
+        audit.record_many(
+            actor=request.user, action="read", subject_type="candidate", practitioner_ids=ids, request=request
+        )
+        body = {
+            "shortfall": shortfall.id,
+            "eligible_count": ranking.eligible_count,
+            "candidates": [
+                {
+                    "practitioner": people[int(c.practitioner_id)],
+                    "score": round(c.score, 4),
+                    "terms": c.terms,
+                    "reasons": list(c.reasons),
+                    "is_familiar": c.terms.get("continuity", 0) > 0,
+                }
+                for c in ranking.candidates
+            ],
+        }
+        if include_ineligible:
+            body["ineligible"] = [
+                {"practitioner": people[int(i.practitioner_id)], "blockers": list(i.blockers)}
+                for i in ranking.ineligible
+            ]
+        return Response(CandidatesOutputSerializer(body).data)
+
+
+class RoleSerializer(serializers.Serializer):
+    shortfall = serializers.IntegerField(source="shortfall.id")
+    ward = serializers.CharField(source="shortfall.ward.name")
+    trust = serializers.CharField(source="shortfall.trust.name")
+    setting = serializers.CharField(source="shortfall.ward.setting.code")
+    role = serializers.CharField(source="shortfall.role.code")
+    min_band = serializers.IntegerField(source="shortfall.min_band")
+    starts_at = serializers.DateTimeField(source="shortfall.starts_at")
+    ends_at = serializers.DateTimeField(source="shortfall.ends_at")
+    shift_type = serializers.CharField(source="shortfall.shift_type")
+    hourly_rate = serializers.DecimalField(
+        source="shortfall.hourly_rate", max_digits=7, decimal_places=2, allow_null=True
+    )
+    score = serializers.FloatField()
+    reasons = serializers.ListField(child=serializers.CharField())
+
+
+class RolesForYouApi(APIView):
+    """Open shifts the calling practitioner is eligible for, best match first, each with reasons."""
+
+    permission_classes = [IsPractitioner]
+
+    class QuerySerializer(serializers.Serializer):
+        starts_after = serializers.DateTimeField(required=False)
+        starts_before = serializers.DateTimeField(required=False)
+        setting = serializers.SlugField(required=False)
+        max_distance_km = serializers.FloatField(required=False, min_value=1, max_value=500)
+        q = serializers.CharField(required=False, max_length=100)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("starts_after", dt.datetime),
+            OpenApiParameter("starts_before", dt.datetime),
+            OpenApiParameter("setting", str),
+            OpenApiParameter("max_distance_km", float),
+            OpenApiParameter(
+                "q", str, description="Free text: a setting (e.g. 'psychiatric intensive care') or ward"
+            ),
+            OpenApiParameter("page", int),
+        ],
+        responses={200: RoleSerializer(many=True)},
+    )
+    def get(self, request):
+        query = self.QuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        matches = services.roles_for(
+            practitioner=request.user.practitioner,
+            starts_after=params.get("starts_after"),
+            starts_before=params.get("starts_before"),
+            setting=params.get("setting"),
+            max_distance_km=params.get("max_distance_km"),
+            search=params.get("q"),
+        )
+        paginator = Pagination()
+        page = paginator.paginate_queryset(matches, request, view=self)
+        return paginator.get_paginated_response(RoleSerializer(page, many=True).data)
+
+
+class AssignmentPreviewApi(APIView):
+    """A proposed batch assignment of a horizon's open slots (nothing is booked), with the LP bound
+    it was measured against."""
+
+    permission_classes = [IsAgencyStaff]
+
+    class PreviewInputSerializer(serializers.Serializer):
+        starts_after = serializers.DateTimeField(required=False)
+        starts_before = serializers.DateTimeField(required=False)
+        time_limit = serializers.FloatField(min_value=0.5, max_value=60, default=10)
+
+    class AssignmentOut(serializers.Serializer):
+        shortfall = serializers.IntegerField()
+        practitioner = serializers.IntegerField()
+        score = serializers.FloatField()
+
+    class PreviewSerializer(serializers.Serializer):
+        starts_after = serializers.DateTimeField()
+        starts_before = serializers.DateTimeField()
+        open_slots = serializers.IntegerField()
+        filled = serializers.IntegerField()
+        objective = serializers.FloatField()
+        lp_bound = serializers.FloatField(allow_null=True)
+        percent_of_bound = serializers.FloatField(allow_null=True)
+        method = serializers.CharField()
+        seconds = serializers.FloatField()
+        assignments = serializers.ListField(child=serializers.DictField())
+
+    @extend_schema(request=PreviewInputSerializer, responses={200: PreviewSerializer})
+    def post(self, request):
+        payload = self.PreviewInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        now = timezone.now()
+        starts_after = payload.validated_data.get("starts_after", now)
+        starts_before = payload.validated_data.get("starts_before", starts_after + dt.timedelta(days=7))
+        if starts_before <= starts_after:
+            raise ValidationFailed(extra={"fields": {"starts_before": ["Must be after starts_after."]}})
+        if starts_before - starts_after > dt.timedelta(days=31):
+            raise ValidationFailed(extra={"fields": {"starts_before": ["A horizon is at most 31 days."]}})
+        result, rows = services.preview_assignment(
+            trusts=trusts_for(request.user),
+            starts_after=starts_after,
+            starts_before=starts_before,
+            time_limit=payload.validated_data["time_limit"],
+        )
+        open_slots = sum(s.headcount for s in rows)
+        bound = result.lp_bound
+        body = {
+            "starts_after": starts_after,
+            "starts_before": starts_before,
+            "open_slots": open_slots,
+            "filled": result.filled,
+            "objective": round(result.objective, 6),
+            "lp_bound": round(bound, 6) if bound is not None else None,
+            "percent_of_bound": round(100 * result.objective / bound, 3) if bound else None,
+            "method": result.method,
+            "seconds": round(result.seconds, 3),
+            "assignments": [
+                {
+                    "shortfall": int(a.shortfall),
+                    "practitioner": int(a.practitioner),
+                    "score": round(a.score, 6),
+                }
+                for a in result.assignments
+            ],
+        }
+        return Response(self.PreviewSerializer(body).data)

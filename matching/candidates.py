@@ -1,0 +1,307 @@
+"""Load matching-engine inputs from the ORM in a constant number of queries.
+
+The engine works on a per-process snapshot (matching.engine.snapshot.PractitionerPool). PostgreSQL
+stays the system of record: a snapshot is at most SNAPSHOT_TTL seconds old for ranking and offers,
+and the booking service re-checks every hard rule under row locks before anything is booked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Avg, Count, Q
+from django.utils import timezone
+
+from backend.organisations.models import SettingRequirement, Trust, TrustRequirement
+from backend.organisations.models import Ward as WardModel
+from backend.organisations.taxonomy_data import BASELINE_CREDENTIALS
+from backend.practitioners.models import Credential, PractitionerListing, WardExperience
+from backend.practitioners.models import Practitioner as PractitionerModel
+from jobs.models import ACTIVE_BOOKING_STATUSES, Booking, TrustFeedback
+from jobs.models import Shortfall as ShortfallModel
+from matching.engine import model as engine
+from matching.engine.snapshot import PractitionerPool
+
+LONDON = ZoneInfo("Europe/London")
+SNAPSHOT_TTL = 30.0  # seconds
+# Bookings that can affect rest or the rolling 7-day cap of a shift starting now or later.
+BOOKED_LOOKBACK = dt.timedelta(days=8)
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    """A credential 'expiring 2026-11-02' is valid through that day, London time."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=LONDON)
+
+
+def rules_for(trust: Trust | None = None) -> engine.Rules:
+    staffing = settings.STAFFING
+    max_band_above = None
+    if trust is not None:
+        max_band_above = {"exact": 0, "up_one": 1}.get(trust.band_policy)
+    return engine.Rules(
+        min_rest_hours=staffing["MIN_REST_HOURS"],
+        week_hours_cap=staffing["WEEK_HOURS_CAP"],
+        opt_out_max_hours=staffing["OPT_OUT_WEEK_HOURS_MAX"],
+        max_band_above=max_band_above,
+    )
+
+
+def weights_for(trust: Trust) -> engine.Weights:
+    known = engine.Weights().as_dict()
+    overrides = {name: float(value) for name, value in (trust.score_weights or {}).items() if name in known}
+    return engine.Weights(**{**known, **overrides})
+
+
+def engine_ward(ward: WardModel) -> engine.Ward:
+    return engine.Ward(
+        id=str(ward.id),
+        trust=str(ward.trust_id),
+        setting=ward.setting.code,
+        lat=ward.latitude,
+        lon=ward.longitude,
+        name=ward.name,
+        trust_name=ward.trust.name,
+        gender=ward.gender,
+        needs=frozenset(ward.needs or ()),
+        aliases=tuple(ward.aliases or ()),
+    )
+
+
+def all_engine_wards() -> list[engine.Ward]:
+    return [engine_ward(w) for w in WardModel.objects.select_related("trust", "setting")]
+
+
+def _requirements() -> tuple[dict[tuple[int, int | None], set[str]], dict[int, list[tuple[int | None, str]]]]:
+    presets: dict[tuple[int, int | None], set[str]] = defaultdict(set)
+    for setting_id, role_id, code in SettingRequirement.objects.values_list(
+        "setting_id", "role_id", "credential_type__code"
+    ):
+        presets[(setting_id, role_id)].add(code)
+    extras: dict[int, list[tuple[int | None, str]]] = defaultdict(list)
+    for trust_id, setting_id, code in TrustRequirement.objects.values_list(
+        "trust_id", "setting_id", "credential_type__code"
+    ):
+        extras[trust_id].append((setting_id, code))
+    return presets, extras
+
+
+def engine_shortfalls(shortfalls: Iterable[ShortfallModel]) -> list[engine.Shortfall]:
+    """Engine shortfalls with every required credential folded in: the baseline, the setting
+    presets (all roles, or this role) and the trust's extras. Two queries plus the competences."""
+    shortfalls = list(shortfalls)
+    presets, extras = _requirements()
+    competences: dict[int, set[str]] = defaultdict(set)
+    through = ShortfallModel.desired_competences.through
+    for shortfall_id, code in through.objects.filter(shortfall_id__in=[s.id for s in shortfalls]).values_list(
+        "shortfall_id", "competence__code"
+    ):
+        competences[shortfall_id].add(code)
+    result = []
+    for s in shortfalls:
+        setting_id = s.ward.setting_id
+        requires = set(BASELINE_CREDENTIALS)
+        requires |= presets.get((setting_id, None), set()) | presets.get((setting_id, s.role_id), set())
+        requires |= {
+            code for extra_setting, code in extras.get(s.trust_id, ()) if extra_setting in (None, setting_id)
+        }
+        result.append(
+            engine.Shortfall(
+                id=str(s.id),
+                ward=str(s.ward_id),
+                role=s.role.code,
+                min_band=s.min_band,
+                start=s.starts_at,
+                end=s.ends_at,
+                headcount=s.headcount,
+                requires=frozenset(requires),
+                desired_competences=frozenset(competences.get(s.id, ())),
+                gender=s.gender_requirement or None,
+                rate_cap=float(s.rate_cap) if s.rate_cap is not None else None,
+            )
+        )
+    return result
+
+
+def load_practitioners(
+    *,
+    now: dt.datetime,
+    role_codes: Iterable[str] | None = None,
+    practitioner_ids: Iterable[int] | None = None,
+) -> list[engine.Practitioner]:
+    """Active practitioners (optionally of some roles, or just some ids) as engine inputs.
+    A fixed number of queries whatever the pool size: one per related table."""
+    people = PractitionerModel.objects.filter(status=PractitionerModel.Status.ACTIVE)
+    if role_codes is not None:
+        people = people.filter(role__code__in=list(role_codes))
+    if practitioner_ids is not None:
+        people = people.filter(id__in=list(practitioner_ids))
+    rows = list(
+        people.order_by("id").values_list(
+            "id",
+            "role__code",
+            "band",
+            "gender",
+            "home_latitude",
+            "home_longitude",
+            "travel_radius_km",
+            "opted_out_of_weekly_cap",
+            "status",
+            "registration_body",
+            "registration_expires_on",
+            "hourly_rate",
+            "shift_preference",
+        )
+    )
+    ids = [row[0] for row in rows]
+    id_filter = Q(practitioner_id__in=people.values("id"))
+
+    credentials: dict[int, dict[str, dt.datetime]] = defaultdict(dict)
+    for pid, code, expires_on in Credential.objects.filter(id_filter, verified_at__isnull=False).values_list(
+        "practitioner_id", "credential_type__code", "expires_on"
+    ):
+        expiry = end_of_day(expires_on) if expires_on else dt.datetime.max.replace(tzinfo=dt.UTC)
+        if code not in credentials[pid] or credentials[pid][code] < expiry:
+            credentials[pid][code] = expiry
+
+    def m2m(field: str) -> dict[int, set[str]]:
+        through = getattr(PractitionerModel, field).through
+        grouped: dict[int, set[str]] = defaultdict(set)
+        target = "competence__code" if field == "competences" else "setting__code"
+        for pid, code in through.objects.filter(id_filter).values_list("practitioner_id", target):
+            grouped[pid].add(code)
+        return grouped
+
+    competences, declared, preferred = (
+        m2m("competences"),
+        m2m("settings_experience"),
+        m2m("preferred_settings"),
+    )
+
+    blocked_trusts: dict[int, set[str]] = defaultdict(set)
+    blocked_wards: dict[int, set[str]] = defaultdict(set)
+    for pid, trust_id, ward_id in (
+        PractitionerListing.objects.filter(id_filter, kind=PractitionerListing.Kind.DO_NOT_BOOK)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .values_list("practitioner_id", "trust_id", "ward_id")
+    ):
+        if ward_id is None:
+            blocked_trusts[pid].add(str(trust_id))
+        else:
+            blocked_wards[pid].add(str(ward_id))
+
+    booked: dict[int, list[engine.Interval]] = defaultdict(list)
+    for pid, start, end in Booking.objects.filter(
+        id_filter, status__in=ACTIVE_BOOKING_STATUSES, ends_at__gt=now - BOOKED_LOOKBACK
+    ).values_list("practitioner_id", "starts_at", "ends_at"):
+        booked[pid].append(engine.Interval(start, end))
+
+    history: dict[int, list[engine.WardHistory]] = defaultdict(list)
+    for pid, ward_id, shifts, last, rating in WardExperience.objects.filter(id_filter).values_list(
+        "practitioner_id", "ward_id", "shifts_worked", "last_worked_at", "last_rating"
+    ):
+        history[pid].append(engine.WardHistory(str(ward_id), shifts, last, rating))
+
+    ratings = {
+        pid: (count, mean)
+        for pid, count, mean in TrustFeedback.objects.filter(booking__practitioner_id__in=people.values("id"))
+        .values("booking__practitioner_id")
+        .annotate(count=Count("id"), mean=Avg("rating"))
+        .values_list("booking__practitioner_id", "count", "mean")
+    }
+    reliability = {
+        pid: engine.Reliability(completed, late, no_shows)
+        for pid, completed, late, no_shows in Booking.objects.filter(id_filter)
+        .values("practitioner_id")
+        .annotate(
+            completed=Count("id", filter=Q(status=Booking.Status.COMPLETED)),
+            late=Count("id", filter=Q(is_late_cancellation=True)),
+            no_shows=Count("id", filter=Q(status=Booking.Status.NO_SHOW)),
+        )
+        .values_list("practitioner_id", "completed", "late", "no_shows")
+    }
+
+    shift_time = {"days": "day", "nights": "night"}
+    result = []
+    for (
+        pid,
+        role,
+        band,
+        gender,
+        lat,
+        lon,
+        radius,
+        opted_out,
+        status,
+        body,
+        registration_expires,
+        rate,
+        shift_pref,
+    ) in rows:
+        count, mean = ratings.get(pid, (0, None))
+        result.append(
+            engine.Practitioner(
+                id=str(pid),
+                role=role,
+                band=band,
+                gender=gender or None,
+                lat=lat,
+                lon=lon,
+                radius_km=float(radius),
+                has_opted_out=opted_out,
+                status=status,
+                registration_expires=(
+                    end_of_day(registration_expires)
+                    if registration_expires
+                    else (dt.datetime.min.replace(tzinfo=dt.UTC) if body else None)
+                ),
+                credentials=dict(credentials.get(pid, {})),
+                competences=frozenset(competences.get(pid, ())),
+                settings_experience=frozenset(declared.get(pid, ())),
+                blocked_trusts=frozenset(blocked_trusts.get(pid, ())),
+                blocked_wards=frozenset(blocked_wards.get(pid, ())),
+                booked=tuple(sorted(booked.get(pid, ()), key=lambda b: b.start)),
+                history=tuple(history.get(pid, ())),
+                rating_count=count,
+                rating_mean=float(mean) if mean is not None else None,
+                reliability=reliability.get(pid, engine.Reliability()),
+                preferences=engine.Preferences(
+                    preferred_settings=frozenset(preferred.get(pid, ())),
+                    shift_time=shift_time.get(shift_pref),
+                ),
+                hourly_rate=float(rate) if rate is not None else None,
+            )
+        )
+    assert len(result) == len(ids)
+    return result
+
+
+class _SnapshotCache:
+    """One PractitionerPool per process, rebuilt when older than SNAPSHOT_TTL or when invalidated
+    (this process booked or cancelled something). Built under a lock so a burst of requests after
+    expiry builds it once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pool: PractitionerPool | None = None
+        self._built_at = 0.0
+
+    def get(self) -> PractitionerPool:
+        with self._lock:
+            if self._pool is None or time.monotonic() - self._built_at > SNAPSHOT_TTL:
+                now = timezone.now()
+                self._pool = PractitionerPool(load_practitioners(now=now), all_engine_wards(), now)
+                self._built_at = time.monotonic()
+            return self._pool
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._pool = None
+
+
+snapshot = _SnapshotCache()

@@ -1,0 +1,162 @@
+"""Rank the candidates for a shortfall, the roles for a practitioner, and propose a batch
+assignment, by running the engine on ORM-loaded inputs (matching.candidates)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, replace
+
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from backend.organisations.models import Trust
+from backend.practitioners.models import Practitioner as PractitionerModel
+from jobs.models import ACTIVE_BOOKING_STATUSES, Booking
+from jobs.models import Shortfall as ShortfallModel
+from matching import candidates as adapter
+from matching.engine import model as engine
+from matching.engine.assign import AssignmentResult, assign
+from matching.engine.rank import rank_candidates
+from matching.engine.snapshot import PractitionerPool
+from matching.engine.taxonomy import resolve_setting
+
+ROLES_SCAN_LIMIT = 400  # open shortfalls considered for one practitioner's "roles for you"
+
+
+@dataclass(frozen=True)
+class RoleMatch:
+    shortfall: ShortfallModel
+    score: float
+    terms: dict[str, float]
+    reasons: tuple[str, ...]
+
+
+def rank_shortfall(
+    *, shortfall: ShortfallModel, include_ineligible: bool = False, limit: int = 50
+) -> tuple[engine.Ranking, PractitionerPool]:
+    """Candidates for one shortfall from the process snapshot, best first, with reasons; with
+    include_ineligible also the nearest misses with named blockers."""
+    pool = adapter.snapshot.get()
+    (engine_shortfall,) = adapter.engine_shortfalls([shortfall])
+    ward = pool.wards.get(str(shortfall.ward_id)) or adapter.engine_ward(shortfall.ward)
+    ranking = rank_candidates(
+        engine_shortfall,
+        ward,
+        pool,
+        rules=adapter.rules_for(shortfall.trust),
+        weights=adapter.weights_for(shortfall.trust),
+        now=timezone.now(),
+        include_ineligible=include_ineligible,
+        limit=limit,
+    )
+    return ranking, pool
+
+
+def _bounding_box(lat: float, lon: float, km: float) -> tuple[float, float, float, float]:
+    dlat = km / 111.0
+    dlon = km / (111.320 * max(math.cos(math.radians(lat)), 0.01))
+    return lat - dlat, lat + dlat, lon - dlon, lon + dlon
+
+
+def roles_for(
+    *,
+    practitioner: PractitionerModel,
+    starts_after: dt.datetime | None = None,
+    starts_before: dt.datetime | None = None,
+    setting: str | None = None,
+    max_distance_km: float | None = None,
+    search: str | None = None,
+) -> list[RoleMatch]:
+    """Open shortfalls this practitioner is eligible for, best first. Loaded fresh (not from the
+    snapshot): a practitioner must never be shown a shift they cannot take."""
+    now = timezone.now()
+    (person,) = adapter.load_practitioners(now=now, practitioner_ids=[practitioner.id])
+    radius = min(person.radius_km, max_distance_km) if max_distance_km else person.radius_km
+    lat_lo, lat_hi, lon_lo, lon_hi = _bounding_box(person.lat, person.lon, radius)
+    shortfalls: QuerySet[ShortfallModel] = (
+        ShortfallModel.objects.filter(
+            status__in=ShortfallModel.OPEN_STATUSES,
+            starts_at__gt=max(now, starts_after or now),
+            role_id=practitioner.role_id,
+            min_band__lte=practitioner.band,
+            ward__latitude__range=(lat_lo, lat_hi),
+            ward__longitude__range=(lon_lo, lon_hi),
+        )
+        .exclude(bookings__practitioner=practitioner, bookings__status__in=ACTIVE_BOOKING_STATUSES)
+        .select_related("ward__setting", "ward__trust", "trust", "role")
+        .order_by("starts_at", "id")
+    )
+    if starts_before is not None:
+        shortfalls = shortfalls.filter(starts_at__lt=starts_before)
+    if setting:
+        shortfalls = shortfalls.filter(ward__setting__code=setting)
+    if search:
+        resolved = resolve_setting(search)
+        if resolved.is_resolved:
+            shortfalls = shortfalls.filter(ward__setting__code=resolved.canonical)
+        else:
+            shortfalls = shortfalls.filter(ward__name__icontains=search.strip())
+    rows = list(shortfalls[:ROLES_SCAN_LIMIT])
+    if not rows:
+        return []
+    wards = {str(s.ward_id): adapter.engine_ward(s.ward) for s in rows}
+    history_wards = adapter.all_engine_wards() if person.history else list(wards.values())
+    pool = PractitionerPool([person], history_wards, now)
+    trusts: dict[int, tuple[engine.Rules, engine.Weights]] = {}
+    matches = []
+    for shortfall, engine_shortfall in zip(rows, adapter.engine_shortfalls(rows), strict=True):
+        if shortfall.trust_id not in trusts:
+            trusts[shortfall.trust_id] = (
+                adapter.rules_for(shortfall.trust),
+                adapter.weights_for(shortfall.trust),
+            )
+        rules, weights = trusts[shortfall.trust_id]
+        ranking = rank_candidates(
+            engine_shortfall, wards[str(shortfall.ward_id)], pool, rules=rules, weights=weights, now=now
+        )
+        if ranking.candidates:
+            best = ranking.candidates[0]
+            matches.append(RoleMatch(shortfall, best.score, dict(best.terms), best.reasons))
+    matches.sort(key=lambda m: (-m.score, m.shortfall.starts_at, m.shortfall.id))
+    return matches
+
+
+def preview_assignment(
+    *,
+    trusts: QuerySet[Trust],
+    starts_after: dt.datetime,
+    starts_before: dt.datetime,
+    time_limit: float = 10.0,
+) -> tuple[AssignmentResult, list[ShortfallModel]]:
+    """A proposal (nothing is booked) filling the open slots of a horizon from the pool."""
+    rows = list(
+        ShortfallModel.objects.filter(
+            trust__in=trusts,
+            status__in=ShortfallModel.OPEN_STATUSES,
+            starts_at__gte=max(starts_after, timezone.now()),
+            starts_at__lt=starts_before,
+        )
+        .select_related("ward__setting", "ward__trust", "trust", "role")
+        .order_by("starts_at", "id")
+    )
+    booked = dict(
+        Booking.objects.filter(shortfall__in=rows, status__in=ACTIVE_BOOKING_STATUSES)
+        .values_list("shortfall_id")
+        .annotate(n=Count("id"))
+    )
+    open_rows = [s for s in rows if s.headcount - booked.get(s.id, 0) > 0]
+    engine_rows = [
+        replace(e, headcount=s.headcount - booked.get(s.id, 0))
+        for s, e in zip(open_rows, adapter.engine_shortfalls(open_rows), strict=True)
+    ]
+    pool = adapter.snapshot.get()
+    wards = {**pool.wards, **{str(s.ward_id): adapter.engine_ward(s.ward) for s in open_rows}}
+    by_trust = {s.trust_id: s.trust for s in open_rows}
+    weights = engine.WeightBook(
+        by_trust={str(t): adapter.weights_for(trust) for t, trust in by_trust.items()}
+    )
+    result = assign(
+        engine_rows, wards, pool, rules=adapter.rules_for(None), weights=weights, time_limit=time_limit
+    )
+    return result, open_rows

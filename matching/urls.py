@@ -1,0 +1,13 @@
+from django.urls import path
+
+from matching.apis import AssignmentPreviewApi, RolesForYouApi, ShortfallCandidatesApi
+
+urlpatterns = [
+    path(
+        "shortfalls/<int:id>/candidates/",
+        ShortfallCandidatesApi.as_view(),
+        name="shortfall-candidates",
+    ),
+    path("roles/", RolesForYouApi.as_view(), name="roles-for-you"),
+    path("assignments/preview/", AssignmentPreviewApi.as_view(), name="assignment-preview"),
+]
