@@ -5,6 +5,7 @@ import datetime as dt
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.parsers import FileUploadParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -14,8 +15,10 @@ from backend.core.pagination import Pagination
 from backend.core.permissions import IsAgencyStaff, IsPractitioner, IsStaff
 from backend.organisations.selectors import trusts_for
 from backend.practitioners.models import Practitioner
+from backend.practitioners.selectors import practitioners_for
 from jobs.selectors import shortfalls_for
 from matching import services
+from matching.history_import import MAX_BYTES, import_placement_history
 
 
 class PractitionerBriefSerializer(serializers.Serializer):
@@ -237,3 +240,63 @@ class AssignmentPreviewApi(APIView):
             ],
         }
         return Response(self.PreviewSerializer(body).data)
+
+
+class ReviewItemSerializer(serializers.Serializer):
+    row_number = serializers.IntegerField()
+    trust_text = serializers.CharField()
+    ward_text = serializers.CharField()
+    shifts = serializers.IntegerField()
+    first_worked_on = serializers.DateField()
+    last_worked_on = serializers.DateField()
+    problem = serializers.CharField()
+    suggestions = serializers.ListField(child=serializers.DictField())
+    status = serializers.CharField()
+
+
+class PlacementImportSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    practitioner = serializers.IntegerField(source="practitioner_id")
+    filename = serializers.CharField()
+    rows_total = serializers.IntegerField()
+    rows_imported = serializers.IntegerField()
+    rows_for_review = serializers.IntegerField()
+    review_items = ReviewItemSerializer(many=True)
+    created_at = serializers.DateTimeField()
+
+
+class PlacementHistoryImportApi(APIView):
+    """Agency staff upload a practitioner's past placements as CSV (columns trust, ward, shifts,
+    first_worked, last_worked). 201 for a new import, 200 when this exact file was imported before."""
+
+    permission_classes = [IsAgencyStaff]
+    parser_classes = [MultiPartParser, FileUploadParser]
+
+    @extend_schema(
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            }
+        },
+        responses={200: PlacementImportSerializer, 201: PlacementImportSerializer},
+    )
+    def post(self, request, id: int):
+        practitioner = practitioners_for(request.user).filter(id=id).first()
+        if practitioner is None:
+            raise NotFound()
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ValidationFailed(extra={"fields": {"file": ["Attach the CSV file as 'file'."]}})
+        if upload.size > MAX_BYTES:
+            raise ValidationFailed("The file is larger than 1 MB.", extra={"max_bytes": MAX_BYTES})
+        record, is_new = import_placement_history(
+            practitioner=practitioner,
+            uploaded_by=request.user,
+            filename=upload.name or "",
+            content=upload.read(),
+            request=request,
+        )
+        body = PlacementImportSerializer(record).data
+        body["review_items"] = ReviewItemSerializer(record.review_items.all(), many=True).data
+        return Response(body, status=201 if is_new else 200)

@@ -1,6 +1,11 @@
 from django.urls import path
 
-from matching.apis import AssignmentPreviewApi, RolesForYouApi, ShortfallCandidatesApi
+from matching.apis import (
+    AssignmentPreviewApi,
+    PlacementHistoryImportApi,
+    RolesForYouApi,
+    ShortfallCandidatesApi,
+)
 
 urlpatterns = [
     path(
@@ -9,5 +14,10 @@ urlpatterns = [
         name="shortfall-candidates",
     ),
     path("roles/", RolesForYouApi.as_view(), name="roles-for-you"),
+    path(
+        "practitioners/<int:id>/history/",
+        PlacementHistoryImportApi.as_view(),
+        name="placement-history-import",
+    ),
     path("assignments/preview/", AssignmentPreviewApi.as_view(), name="assignment-preview"),
 ]

@@ -225,3 +225,52 @@ class PractitionerListing(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.practitioner_id} at {self.trust_id}"
+
+
+class PlacementImport(BaseModel):
+    """One uploaded file of a practitioner's past placements (history from before our books).
+    Idempotent by content: the same file for the same practitioner is imported once."""
+
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="placement_imports")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    file_sha256 = models.CharField(max_length=64)
+    filename = models.CharField(max_length=200, blank=True)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_imported = models.PositiveIntegerField(default=0)
+    rows_for_review = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["practitioner", "file_sha256"], name="placement_import_once_per_file")
+        ]
+
+    def __str__(self) -> str:
+        return f"Placement import {self.id} for {self.practitioner_id}"
+
+
+class PlacementReviewItem(BaseModel):
+    """A row whose trust or ward name did not resolve confidently: kept for a person to decide,
+    never guessed."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Needs review"
+        RESOLVED = "resolved", "Resolved"
+        DISMISSED = "dismissed", "Dismissed"
+
+    placement_import = models.ForeignKey(PlacementImport, on_delete=models.CASCADE, related_name="review_items")
+    row_number = models.PositiveIntegerField()
+    trust_text = models.CharField(max_length=200)
+    ward_text = models.CharField(max_length=200)
+    shifts = models.PositiveIntegerField()
+    first_worked_on = models.DateField()
+    last_worked_on = models.DateField()
+    suggestions = models.JSONField(default=list, blank=True)
+    problem = models.CharField(max_length=300)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+
+    class Meta:
+        ordering = ["placement_import_id", "row_number"]
+
+    def __str__(self) -> str:
+        return f"Row {self.row_number}: {self.ward_text} ({self.status})"

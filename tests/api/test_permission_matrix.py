@@ -11,12 +11,14 @@ import datetime as dt
 
 import pytest
 from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models.fields.files import FieldFile
 from django.forms.models import model_to_dict
 from drf_spectacular.generators import SchemaGenerator
 
 from tests.api.world import PASSWORD, World, build_world, shift_body
 
+HISTORY_CSV = b"trust,ward,shifts,first_worked,last_worked\nTrust A,Willow Ward,3,2025-01-01,2025-06-01\n"
 ACTORS = ["agency", "agency_b", "trust_a", "trust_b", "practitioner_x", "practitioner_y", "anonymous"]
 
 
@@ -123,6 +125,11 @@ MATRIX = {
         lambda w: w.practitioner_x.id,
         lambda w: {"travel_radius_km": 45},
     ),
+    ("post", "/api/v1/practitioners/{id}/history/"): (
+        expect(201, 404, 403, 403, 403, 403),
+        lambda w: w.practitioner_x.id,
+        "history_csv",
+    ),
     ("get", "/api/v1/me/"): (ME, None, None),
     ("patch", "/api/v1/me/"): (ME, None, lambda w: {"travel_radius_km": 25}),
     ("get", "/api/v1/credentials/"): (OWN_LIST, None, None),
@@ -221,18 +228,19 @@ def test_permission_matrix(operation, actor, client_for):
     expected = expected_by_actor[actor]
     user = world.users[actor]
     url = path.format(id=path_id(world)) if path_id else path
-    if body_for == "login":
-        body = {"username": user.username if user else "nobody", "password": PASSWORD}
-    else:
-        body = body_for(world) if body_for else None
     client = client_for(user)
     before = _snapshot()
 
-    response = (
-        getattr(client, method)(url, body, format="json")
-        if body is not None
-        else getattr(client, method)(url)
-    )
+    if body_for == "login":
+        login = {"username": user.username if user else "nobody", "password": PASSWORD}
+        response = client.post(url, login, format="json")
+    elif body_for == "history_csv":
+        upload = SimpleUploadedFile("history.csv", HISTORY_CSV)
+        response = client.post(url, {"file": upload}, format="multipart")
+    elif body_for is not None:
+        response = getattr(client, method)(url, body_for(world), format="json")
+    else:
+        response = getattr(client, method)(url)
 
     assert response.status_code == expected, response.content
     if expected >= 400:
