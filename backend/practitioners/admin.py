@@ -5,6 +5,8 @@ from django.contrib import admin
 from backend.practitioners.models import (
     Availability,
     Credential,
+    PlacementImport,
+    PlacementReviewItem,
     Practitioner,
     PractitionerListing,
     WardExperience,
@@ -95,3 +97,20 @@ class PractitionerListingAdmin(admin.ModelAdmin):
     search_fields = ("practitioner__user__last_name", "=practitioner__registration_number", "reason")
     autocomplete_fields = ("practitioner", "ward")
     raw_id_fields = ("created_by",)
+
+
+class PlacementReviewItemInline(admin.TabularInline):
+    model = PlacementReviewItem
+    extra = 0
+    fields = ("row_number", "trust_text", "ward_text", "shifts", "problem", "status")
+    readonly_fields = ("row_number", "trust_text", "ward_text", "shifts", "problem")
+
+
+@admin.register(PlacementImport)
+class PlacementImportAdmin(admin.ModelAdmin):
+    list_display = ("practitioner", "filename", "rows_total", "rows_imported", "rows_for_review", "created_at")
+    list_select_related = ("practitioner__user",)
+    search_fields = ("practitioner__user__last_name", "=practitioner__registration_number", "filename")
+    raw_id_fields = ("practitioner", "uploaded_by")
+    readonly_fields = ("file_sha256",)
+    inlines = [PlacementReviewItemInline]
