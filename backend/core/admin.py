@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from backend.core.models import AuditEvent
+from backend.core.models import AuditEvent, OutboxMessage
 
 
 @admin.register(AuditEvent)
@@ -24,3 +24,11 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    list_display = ("id", "task", "queue", "created_at", "published_at", "attempts", "last_error")
+    list_filter = ("task", ("published_at", admin.EmptyFieldListFilter))
+    search_fields = ("task",)
+    readonly_fields = ("created_at", "task", "kwargs", "queue", "published_at", "attempts", "last_error")
