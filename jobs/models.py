@@ -65,6 +65,12 @@ class Shortfall(BaseModel):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=300, blank=True)
     filled_at = models.DateTimeField(null=True, blank=True)
+    # Cascade state: the last wave sent (-1 = none yet) and when the next step is due (beat sweep).
+    wave = models.SmallIntegerField(default=-1)
+    next_wave_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    # Broadening by agency staff (radius in km added to each practitioner's own travel radius).
+    extra_radius_km = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["starts_at", "id"]
@@ -96,6 +102,9 @@ class Shortfall(BaseModel):
             models.Index(fields=["status", "starts_at"]),
             models.Index(fields=["trust", "status", "starts_at"]),
             models.Index(fields=["ward", "starts_at"]),
+            models.Index(
+                fields=["next_wave_at"], condition=Q(next_wave_at__isnull=False), name="shortfall_wave_due"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -132,6 +141,7 @@ class Offer(BaseModel):
     explanation = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     sent_at = models.DateTimeField(null=True, blank=True)
+    viewed_at = models.DateTimeField(null=True, blank=True)
     responded_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField()
     decline_reason = models.CharField(max_length=300, blank=True)
@@ -178,7 +188,11 @@ class Booking(BaseModel):
     )
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=300, blank=True)
-    is_late_cancellation = models.BooleanField(default=False)
+    is_late_cancellation = models.BooleanField(
+        default=False, help_text="Practitioner cancelled < 12 h before"
+    )
+    compensation_due = models.BooleanField(default=False, help_text="Trust cancelled < 4 h before")
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -40,3 +40,17 @@ def bookings_for(user) -> QuerySet[Booking]:
     if user.is_agency_staff or user.is_trust_staff:
         return Booking.objects.filter(shortfall__in=shortfalls_for(user))
     return Booking.objects.none()
+
+
+def offers_visible_to(user) -> QuerySet[Offer]:
+    if not user.is_authenticated or not user.is_practitioner:
+        return Offer.objects.none()
+    return Offer.objects.filter(practitioner__user_id=user.id)
+
+
+def cascade_offers(shortfall: Shortfall) -> QuerySet[Offer]:
+    return (
+        Offer.objects.filter(shortfall=shortfall)
+        .select_related("practitioner__user")
+        .order_by("wave", "-score", "id")
+    )

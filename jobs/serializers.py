@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from backend.organisations.models import Competence, Role, Ward
 from backend.organisations.selectors import wards_for
-from jobs.models import Shortfall
+from jobs.models import Booking, Shortfall
 
 
 class ShortfallSerializer(serializers.ModelSerializer):
@@ -90,3 +90,61 @@ class ShortfallCreateSerializer(serializers.Serializer):
 
 class ShortfallCancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
+
+
+class BookingSerializer(serializers.ModelSerializer):
+    ward = serializers.CharField(source="shortfall.ward.name", read_only=True)
+    trust = serializers.CharField(source="shortfall.trust.name", read_only=True)
+    practitioner_name = serializers.CharField(source="practitioner.name", read_only=True)
+
+    class Meta:
+        model = Booking
+        fields = [
+            "id",
+            "shortfall",
+            "ward",
+            "trust",
+            "practitioner",
+            "practitioner_name",
+            "starts_at",
+            "ends_at",
+            "status",
+            "cancelled_at",
+            "cancel_reason",
+            "is_late_cancellation",
+            "compensation_due",
+            "completed_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class BookingCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300)
+
+
+class TrustFeedbackSerializer(serializers.Serializer):
+    rating = serializers.IntegerField(min_value=1, max_value=5)
+    would_book_again = serializers.BooleanField(default=True)
+    do_not_book = serializers.BooleanField(default=False)
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs):
+        if attrs["do_not_book"] and not attrs["reason"].strip():
+            raise serializers.ValidationError(
+                {"reason": "Say why the practitioner should not be booked again."}
+            )
+        return attrs
+
+
+class WardFeedbackInputSerializer(serializers.Serializer):
+    induction = serializers.IntegerField(min_value=1, max_value=5)
+    supervision = serializers.IntegerField(min_value=1, max_value=5)
+    felt_safe = serializers.BooleanField()
+    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class BroadenSerializer(serializers.Serializer):
+    extra_radius_km = serializers.IntegerField(min_value=0, max_value=100, required=False)
+    min_band = serializers.IntegerField(min_value=2, max_value=9, required=False)
+    rate_cap = serializers.DecimalField(max_digits=7, decimal_places=2, min_value=0, required=False)

@@ -48,3 +48,20 @@ def _fresh_matching_snapshot():
     snapshot.invalidate()
     yield
     snapshot.invalidate()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _empty_test_broker():
+    """Tests that commit publish real messages to the test broker (its own Redis database); no
+    worker consumes them there, so start and end each run with that database empty."""
+    from django.conf import settings
+
+    if not settings.CELERY_BROKER_URL.startswith("redis://"):
+        yield
+        return
+    import redis
+
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client.flushdb()
+    yield
+    client.flushdb()

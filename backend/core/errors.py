@@ -76,3 +76,29 @@ class NotEligible(ApplicationError):
     code = "not_eligible"
     status = 422
     default_message = "The practitioner is not eligible for this shift."
+
+
+class OfferExpired(ApplicationError):
+    code = "offer_expired"
+    status = 410
+    default_message = "This offer has expired."
+
+
+class OfferWithdrawn(Conflict):
+    code = "offer_withdrawn"
+    default_message = "This offer was withdrawn: the shift is filled or no longer needed."
+
+
+class OfferAlreadyAnswered(Conflict):
+    code = "offer_already_answered"
+    default_message = "You have already answered this offer."
+
+
+class BookingNotCancellable(Conflict):
+    code = "booking_not_cancellable"
+    default_message = "Only a confirmed booking that has not started can be cancelled."
+
+
+class FeedbackNotAllowed(Conflict):
+    code = "feedback_not_allowed"
+    default_message = "Feedback can be given once, on a completed booking."

@@ -122,6 +122,8 @@ class Trust(BaseModel):
     # Per-trust weights for the matching score terms; missing keys use the engine's defaults.
     score_weights = models.JSONField(default=dict, blank=True)
     escalate_hours_before = models.PositiveSmallIntegerField(default=12)
+    # Overrides of the offer cascade's defaults (jobs/services/cascade.py CascadePolicy).
+    cascade_settings = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["name"]

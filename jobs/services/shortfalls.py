@@ -11,7 +11,11 @@ from django.utils import timezone
 from backend.accounts.models import User
 from backend.core.errors import ShortfallClosed, ValidationFailed
 from backend.organisations.models import Competence, Role, Ward
-from jobs.models import Booking, Offer, Shortfall
+from jobs.models import Booking, Shortfall
+from jobs.services.cascade import start_cascade
+from jobs.services.offers import after_booking_change, withdraw_open_offers
+
+COMPENSATED_TRUST_CANCELLATION = dt.timedelta(hours=4)
 
 
 def _shift_type_for(starts_at: dt.datetime, ends_at: dt.datetime) -> str:
@@ -84,6 +88,7 @@ def post_shortfall(
         shortfall.required_competences.set(required_competences)
     if desired_competences:
         shortfall.desired_competences.set(desired_competences)
+    start_cascade(shortfall=shortfall, now=now)
     return shortfall
 
 
@@ -98,14 +103,20 @@ def cancel_shortfall(*, shortfall: Shortfall, cancelled_by: User, reason: str) -
             extra={"shortfall_id": shortfall.id, "status": shortfall.status},
         )
     now = timezone.now()
-    Offer.objects.filter(shortfall=shortfall, status__in=Offer.OPEN_STATUSES).update(
-        status=Offer.Status.WITHDRAWN, responded_at=now, updated_at=now
-    )
-    Booking.objects.filter(shortfall=shortfall, status=Booking.Status.CONFIRMED).update(
-        status=Booking.Status.CANCELLED_BY_TRUST, cancelled_at=now, cancel_reason=reason[:300], updated_at=now
-    )
+    withdraw_open_offers(shortfall_id=shortfall.id, now=now, reason="cancelled")
+    for booking in Booking.objects.select_for_update().filter(
+        shortfall=shortfall, status=Booking.Status.CONFIRMED
+    ):
+        booking.status = Booking.Status.CANCELLED_BY_TRUST
+        booking.cancelled_at, booking.cancel_reason = now, reason[:300]
+        booking.compensation_due = booking.starts_at - now < COMPENSATED_TRUST_CANCELLATION
+        booking.save(
+            update_fields=["status", "cancelled_at", "cancel_reason", "compensation_due", "updated_at"]
+        )
+        after_booking_change(booking=booking, event="booking_cancelled")
     shortfall.status = Shortfall.Status.CANCELLED
     shortfall.cancelled_at = now
     shortfall.cancel_reason = reason[:300]
-    shortfall.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
+    shortfall.next_wave_at = None
+    shortfall.save(update_fields=["status", "cancelled_at", "cancel_reason", "next_wave_at", "updated_at"])
     return shortfall

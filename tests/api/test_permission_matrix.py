@@ -169,11 +169,46 @@ MATRIX = {
     ("get", "/api/v1/shortfalls/{id}/candidates/"): (TRUST_A_OBJECT_READ, lambda w: w.shortfall_a.id, None),
     ("get", "/api/v1/roles/"): (expect(403, 403, 403, 403, 200, 200), None, None),
     ("post", "/api/v1/assignments/preview/"): (AGENCY_ONLY_LIST, None, lambda w: {"time_limit": 2}),
+    ("get", "/api/v1/shortfalls/{id}/cascade/"): (TRUST_A_OBJECT_READ, lambda w: w.shortfall_a.id, None),
+    ("post", "/api/v1/shortfalls/{id}/broaden/"): (
+        expect(200, 404, 403, 403, 403, 403),
+        lambda w: w.shortfall_a.id,
+        lambda w: {"extra_radius_km": 10},
+    ),
+    ("get", "/api/v1/offers/"): (expect(403, 403, 403, 403, 200, 200), None, None),
+    ("get", "/api/v1/offers/{id}/"): (expect(403, 403, 403, 403, 200, 404), lambda w: w.offer_x.id, None),
+    ("post", "/api/v1/offers/{id}/accept/"): (expect(403, 403, 403, 403, 201, 404), lambda w: w.offer_x.id, None),
+    ("post", "/api/v1/offers/{id}/decline/"): (
+        expect(403, 403, 403, 403, 200, 404),
+        lambda w: w.offer_x.id,
+        lambda w: {"reason": "On holiday"},
+    ),
+    ("get", "/api/v1/bookings/"): (expect(200, 200, 200, 200, 200, 200), None, None),
+    ("get", "/api/v1/bookings/{id}/"): (expect(200, 404, 200, 404, 200, 404), lambda w: w.booking_x.id, None),
+    ("post", "/api/v1/bookings/{id}/cancel/"): (
+        expect(200, 404, 200, 404, 200, 404),
+        lambda w: w.booking_x.id,
+        lambda w: {"reason": "Unwell"},
+    ),
+    ("post", "/api/v1/bookings/{id}/feedback/"): (
+        expect(201, 404, 201, 404, 403, 403),
+        lambda w: w.completed_booking_x.id,
+        lambda w: {"rating": 5, "would_book_again": True},
+    ),
+    ("post", "/api/v1/bookings/{id}/ward-feedback/"): (
+        expect(403, 403, 403, 403, 201, 404),
+        lambda w: w.completed_booking_x.id,
+        lambda w: {"induction": 4, "supervision": 5, "felt_safe": True},
+    ),
     ("post", "/api/v1/shortfalls/{id}/cancel/"): (
         expect(200, 404, 200, 404, 403, 403),
         lambda w: w.shortfall_a.id,
         lambda w: {"reason": "Ward closed to admissions"},
     ),
+    # Analytics: staff read their own scope (agency_b sees an empty report), practitioners may not.
+    ("get", "/api/v1/fill-rates/"): (STAFF_LIST, None, None),
+    ("get", "/api/v1/fill-rates/series/"): (STAFF_LIST, None, None),
+    ("get", "/api/v1/shortfalls/urgent/"): (STAFF_LIST, None, None),
 }
 
 

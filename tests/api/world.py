@@ -27,6 +27,9 @@ class World:
     availability_x: object
     shortfall_a: object
     users: dict
+    offer_x: object = None
+    booking_x: object = None
+    completed_booking_x: object = None
 
 
 def build_world() -> World:
@@ -46,6 +49,27 @@ def build_world() -> World:
     credential_x = f.CredentialFactory(practitioner=practitioner_x)
     availability_x = f.AvailabilityFactory(practitioner=practitioner_x)
     shortfall_a = f.ShortfallFactory(ward=ward_a)
+    for code in ("dbs_adult", "right_to_work", "core_mandatory"):  # practitioner X can take shifts
+        f.CredentialFactory(
+            practitioner=practitioner_x,
+            credential_type=f.credential_type(code),
+            verified_by=agency_user,
+            verified_at=timezone.now(),
+        )
+    offer_x = f.OfferFactory(shortfall=shortfall_a, practitioner=practitioner_x)
+    later = shortfall_a.starts_at + dt.timedelta(days=3)
+    booking_x = f.BookingFactory(
+        practitioner=practitioner_x,
+        shortfall=f.ShortfallFactory(ward=ward_a, starts_at=later, ends_at=later + dt.timedelta(hours=12)),
+    )
+    earlier = shortfall_a.starts_at - dt.timedelta(days=13)
+    completed_booking_x = f.BookingFactory(
+        practitioner=practitioner_x,
+        status="completed",
+        shortfall=f.ShortfallFactory(
+            ward=ward_a, starts_at=earlier, ends_at=earlier + dt.timedelta(hours=12), status="filled"
+        ),
+    )
     return World(
         agency=agency,
         agency_b=agency_b_user.agency,
@@ -68,6 +92,9 @@ def build_world() -> World:
             "practitioner_y": practitioner_y.user,
             "anonymous": None,
         },
+        offer_x=offer_x,
+        booking_x=booking_x,
+        completed_booking_x=completed_booking_x,
     )
 
 

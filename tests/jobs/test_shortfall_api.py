@@ -17,6 +17,8 @@ def world(db):
 
 
 def test_trust_staff_post_a_shortfall_on_their_ward(world, client_for):
+    before = Shortfall.objects.filter(ward=world.ward_a).count()
+
     response = client_for(world.users["trust_a"]).post(URL, shift_body(world), format="json")
 
     assert response.status_code == 201
@@ -29,7 +31,8 @@ def test_trust_staff_post_a_shortfall_on_their_ward(world, client_for):
         "open",
     )
     assert body["shift_type"] == "long_day"
-    assert Shortfall.objects.filter(ward=world.ward_a).count() == 2  # the world's one plus this
+    assert Shortfall.objects.filter(ward=world.ward_a).count() == before + 1
+    assert Shortfall.objects.get(id=body["id"]).next_wave_at is not None  # the cascade is due
 
 
 def test_same_external_reference_posted_twice_creates_one_shortfall(world, client_for):

@@ -101,6 +101,8 @@ class Command(BaseCommand):
             "backend",
             "worker",
             "-B",
+            "-Q",
+            "celery,offers,notifications,analytics",
             "--pool",
             "solo",
             "--loglevel",

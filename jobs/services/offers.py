@@ -1,0 +1,169 @@
+"""Answering offers: accept (books the shift under row locks), decline, and the expiry sweep."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from backend.core import outbox
+from backend.core.errors import (
+    NotEligible,
+    NotFound,
+    OfferAlreadyAnswered,
+    OfferExpired,
+    OfferWithdrawn,
+    ShortfallFilled,
+)
+from backend.practitioners.models import Practitioner
+from jobs.models import Booking, Offer, Shortfall
+from jobs.services.bookings import book_practitioner
+from jobs.services.cascade import hurry_cascade_if_holds_lapsed
+from matching import candidates as adapter
+from matching.engine.eligibility import explain_pair
+
+# Blockers the booking service checks itself, with better errors, under its own locks.
+_WORKING_TIME_RULES = {"overlap", "rest", "weekly_hours"}
+
+
+def _check_still_eligible(*, shortfall: Shortfall, practitioner: Practitioner, now: dt.datetime) -> None:
+    """Re-check every hard rule with fresh data (credentials may have lapsed since the offer)."""
+    (person,) = adapter.load_practitioners(now=now, practitioner_ids=[practitioner.id]) or (None,)
+    if person is None:
+        raise NotEligible(
+            "Your profile is not active.", extra={"blockers": [{"code": "status", "detail": "Not active"}]}
+        )
+    (engine_shortfall,) = adapter.engine_shortfalls([shortfall])
+    blockers = [
+        b
+        for b in explain_pair(
+            engine_shortfall,
+            adapter.engine_ward(shortfall.ward),
+            person,
+            adapter.rules_for(shortfall.trust),
+            now,
+        )
+        if b.code not in _WORKING_TIME_RULES
+    ]
+    if blockers:
+        raise NotEligible(
+            f"You can no longer take this shift: {blockers[0].detail}.",
+            extra={"blockers": [{"code": b.code, "detail": b.detail} for b in blockers]},
+        )
+
+
+def withdraw_open_offers(*, shortfall_id: int, now: dt.datetime, reason: str) -> int:
+    """Withdraw every open offer of a shortfall and tell each recipient (same transaction)."""
+    withdrawn = list(
+        Offer.objects.filter(shortfall_id=shortfall_id, status__in=Offer.OPEN_STATUSES).values_list(
+            "id", flat=True
+        )
+    )
+    if withdrawn:
+        Offer.objects.filter(id__in=withdrawn, status__in=Offer.OPEN_STATUSES).update(
+            status=Offer.Status.WITHDRAWN, responded_at=now, updated_at=now
+        )
+        for offer_id in withdrawn:
+            outbox.enqueue(
+                "jobs.notify_offer_withdrawn", queue="notifications", offer_id=offer_id, reason=reason
+            )
+    return len(withdrawn)
+
+
+@transaction.atomic
+def accept_offer(*, offer_id: int, practitioner: Practitioner) -> Booking:
+    now = timezone.now()
+    shortfall_id = (
+        Offer.objects.filter(id=offer_id, practitioner=practitioner)
+        .values_list("shortfall_id", flat=True)
+        .first()
+    )
+    if shortfall_id is None:
+        raise NotFound()
+    # Lock order everywhere: shortfall, then offers, then practitioner (no deadlocks).
+    shortfall = (
+        Shortfall.objects.select_for_update(of=("self",))
+        .select_related("ward__setting", "ward__trust", "trust", "role")
+        .get(id=shortfall_id)
+    )
+    offer = Offer.objects.select_for_update().get(id=offer_id)
+    if offer.status == Offer.Status.WITHDRAWN:
+        raise (
+            ShortfallFilled(extra={"shortfall_id": shortfall.id})
+            if shortfall.status == Shortfall.Status.FILLED
+            else OfferWithdrawn(extra={"offer_id": offer.id})
+        )
+    if offer.status == Offer.Status.EXPIRED or (
+        offer.status in Offer.OPEN_STATUSES and offer.expires_at <= now
+    ):
+        raise OfferExpired(extra={"offer_id": offer.id, "expired_at": offer.expires_at.isoformat()})
+    if offer.status not in Offer.OPEN_STATUSES:
+        raise OfferAlreadyAnswered(extra={"offer_id": offer.id, "status": offer.status})
+    _check_still_eligible(shortfall=shortfall, practitioner=practitioner, now=now)
+
+    booking = book_practitioner(
+        shortfall_id=shortfall.id, practitioner_id=practitioner.id, offer=offer, booked_by=practitioner.user
+    )
+    Offer.objects.filter(id=offer.id).update(status=Offer.Status.ACCEPTED, responded_at=now, updated_at=now)
+    shortfall.refresh_from_db(fields=["status"])
+    if shortfall.status == Shortfall.Status.FILLED:
+        withdraw_open_offers(shortfall_id=shortfall.id, now=now, reason="filled")
+        Shortfall.objects.filter(id=shortfall.id).update(next_wave_at=None)
+    after_booking_change(booking=booking, event="booking_confirmed")
+    return booking
+
+
+def after_booking_change(*, booking: Booking, event: str) -> None:
+    """Messages for a confirmed or cancelled booking (practitioner, trust systems, fill-rate rollups)."""
+    outbox.enqueue("jobs.notify_booking", queue="notifications", booking_id=booking.id, event=event)
+    local_day = timezone.localtime(booking.starts_at).date().isoformat()
+    trust_id = Shortfall.objects.filter(id=booking.shortfall_id).values_list("trust_id", flat=True).get()
+    outbox.enqueue("analytics.refresh_day", queue="analytics", trust_id=trust_id, day=local_day)
+
+
+@transaction.atomic
+def decline_offer(*, offer_id: int, practitioner: Practitioner, reason: str = "") -> Offer:
+    now = timezone.now()
+    offer = Offer.objects.select_for_update().filter(id=offer_id, practitioner=practitioner).first()
+    if offer is None:
+        raise NotFound()
+    if offer.status == Offer.Status.WITHDRAWN:
+        raise OfferWithdrawn(extra={"offer_id": offer.id})
+    if offer.status == Offer.Status.EXPIRED or (
+        offer.status in Offer.OPEN_STATUSES and offer.expires_at <= now
+    ):
+        raise OfferExpired(extra={"offer_id": offer.id})
+    if offer.status not in Offer.OPEN_STATUSES:
+        raise OfferAlreadyAnswered(extra={"offer_id": offer.id, "status": offer.status})
+    offer.status, offer.responded_at, offer.decline_reason = Offer.Status.DECLINED, now, reason[:300]
+    offer.save(update_fields=["status", "responded_at", "decline_reason", "updated_at"])
+    if offer.wave == 0:
+        hurry_cascade_if_holds_lapsed(shortfall_ids={offer.shortfall_id}, now=now)
+    return offer
+
+
+@transaction.atomic
+def mark_offer_viewed(*, offer: Offer, now: dt.datetime | None = None) -> None:
+    now = now or timezone.now()
+    Offer.objects.filter(id=offer.id, status=Offer.Status.SENT).update(
+        status=Offer.Status.VIEWED, viewed_at=now, updated_at=now
+    )
+
+
+@transaction.atomic
+def expire_offers(*, now: dt.datetime | None = None) -> int:
+    """Beat sweep: open offers past expires_at become expired (one conditional UPDATE)."""
+    now = now or timezone.now()
+    expiring = list(
+        Offer.objects.select_for_update(skip_locked=True)
+        .filter(status__in=Offer.OPEN_STATUSES, expires_at__lte=now)
+        .values_list("id", "shortfall_id", "wave")
+    )
+    if not expiring:
+        return 0
+    Offer.objects.filter(id__in=[i for i, _, _ in expiring], status__in=Offer.OPEN_STATUSES).update(
+        status=Offer.Status.EXPIRED, updated_at=now
+    )
+    hurry_cascade_if_holds_lapsed(shortfall_ids={s for _, s, wave in expiring if wave == 0}, now=now)
+    return len(expiring)
