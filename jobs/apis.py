@@ -6,6 +6,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from backend.core.idempotency import idempotent
 from backend.core.permissions import IsStaff
 from jobs.models import Shortfall
 from jobs.selectors import shortfalls_for, with_fill_counts
@@ -44,6 +45,7 @@ class ShortfallViewSet(
             return ShortfallCancelSerializer
         return ShortfallSerializer
 
+    @idempotent
     @extend_schema(request=ShortfallCreateSerializer, responses={201: ShortfallSerializer})
     def create(self, request, *args, **kwargs):
         payload = self.get_serializer(data=request.data)
@@ -52,6 +54,7 @@ class ShortfallViewSet(
         body = ShortfallSerializer(self.get_queryset().get(id=shortfall.id)).data
         return Response(body, status=status.HTTP_201_CREATED)
 
+    @idempotent
     @extend_schema(request=ShortfallCancelSerializer, responses={200: ShortfallSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):

@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from backend.core.errors import PermissionDenied
+from backend.core.idempotency import idempotent
 from backend.core.permissions import IsPractitioner, IsStaff
 from jobs.models import Booking
 from jobs.selectors import bookings_for
@@ -48,6 +49,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             .order_by("starts_at", "id")
         )
 
+    @idempotent
     @extend_schema(request=BookingCancelSerializer, responses={200: BookingSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):

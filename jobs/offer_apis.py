@@ -6,6 +6,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from backend.core.idempotency import idempotent
 from backend.core.permissions import IsPractitioner
 from jobs.models import Offer
 from jobs.selectors import offers_visible_to
@@ -92,12 +93,14 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         offer.refresh_from_db()
         return Response(self.get_serializer(offer).data)
 
+    @idempotent
     @extend_schema(request=None, responses={201: BookingSerializer})
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
         booking = accept_offer(offer_id=self.get_object().id, practitioner=request.user.practitioner)
         return Response(BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
 
+    @idempotent
     @extend_schema(request=OfferDeclineSerializer, responses={200: OfferSerializer})
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from backend.core.models import AuditEvent, OutboxMessage
+from backend.core.models import AuditEvent, IdempotencyRecord, OutboxMessage
 
 
 @admin.register(AuditEvent)
@@ -32,3 +32,23 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     list_filter = ("task", ("published_at", admin.EmptyFieldListFilter))
     search_fields = ("task",)
     readonly_fields = ("created_at", "task", "kwargs", "queue", "published_at", "attempts", "last_error")
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(admin.ModelAdmin):
+    """Stored first responses for Idempotency-Key retries: evidence for support, never edited."""
+
+    list_display = ("created_at", "user", "key", "method", "path", "response_status")
+    list_filter = ("method", "response_status", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("=key", "path", "user__username")
+    list_select_related = ("user",)
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

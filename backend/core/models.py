@@ -85,3 +85,28 @@ class OutboxMessage(models.Model):
     def __str__(self) -> str:
         state = "published" if self.published_at else "pending"
         return f"{self.task} ({state})"
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a request sent with an Idempotency-Key, replayed to any retry with the
+    same key and body (backend/core/idempotency.py). The row is inserted before the view runs and
+    committed with the view's effect, so a concurrent retry waits on the unique index and then
+    replays. `response_status` is null only inside that transaction. Kept >= 24 h, swept at 48 h."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=2000)
+    # sha256 of method, path and canonical body: the same key with another request is refused.
+    request_fingerprint = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    response_headers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.key} {self.method} {self.path} -> {self.response_status}"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from django.utils import timezone
 
 from backend.core.models import OutboxMessage
@@ -148,3 +147,28 @@ def test_inbox_filters_open_and_unread(ward, client_for):
 
     assert open_ids == [fresh.id]
     assert unread_ids == [fresh.id]
+
+
+def test_accept_with_the_same_idempotency_key_books_once_and_replays(ward, client_for):
+    offer = _offer(shift(ward, in_hours=48), qualified(ward.trust.agency))
+    client = client_for(offer.practitioner.user)
+
+    first = client.post(f"/api/v1/offers/{offer.id}/accept/", HTTP_IDEMPOTENCY_KEY="accept-1")
+    replay = client.post(f"/api/v1/offers/{offer.id}/accept/", HTTP_IDEMPOTENCY_KEY="accept-1")
+
+    assert (first.status_code, replay.status_code) == (201, 201)
+    assert first.json() == replay.json()
+    assert replay["Idempotent-Replayed"] == "true"
+    assert Booking.objects.count() == 1
+
+
+def test_decline_replay_with_a_different_body_is_422(ward, client_for):
+    offer = _offer(shift(ward, in_hours=48), qualified(ward.trust.agency))
+    client = client_for(offer.practitioner.user)
+    url = f"/api/v1/offers/{offer.id}/decline/"
+
+    client.post(url, {"reason": "Childcare"}, format="json", HTTP_IDEMPOTENCY_KEY="d-1")
+    mismatch = client.post(url, {"reason": "Holiday"}, format="json", HTTP_IDEMPOTENCY_KEY="d-1")
+
+    assert (mismatch.status_code, mismatch.json()["code"]) == (422, "idempotency_key_reused")
+    assert Offer.objects.get(id=offer.id).decline_reason == "Childcare"
