@@ -6,6 +6,8 @@ urlpatterns = [
     path("", include("backend.accounts.urls")),
     path("", include("backend.organisations.urls")),
     path("", include("backend.practitioners.urls")),
+    path("", include("jobs.analytics.urls")),
     path("", include("jobs.urls")),
     path("", include("matching.urls")),
+    path("", include("notifications.urls")),
 ]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import celery.schedules
+
 from backend.env import ImproperEnvironment, database_from_url, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -45,6 +47,7 @@ INSTALLED_APPS = [
     "backend.web",
     "matching",
     "jobs",
+    "jobs.analytics",
     "notifications",
 ]
 
@@ -119,8 +122,10 @@ if CELERY_BROKER_URL == "filesystem://":
         "store_processed": False,
     }
 elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
-    # Keep every countdown well under this (STYLE.md): a task not acked in time is redelivered.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A message task lost with a killed worker is redelivered after this many seconds; message
+    # tasks are short (their time limit is below it) and sweeps are acknowledged on receipt.
+    # Keep every countdown well under it too (STYLE.md).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 10)}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
@@ -128,11 +133,31 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_TIME_LIMIT = 300
-CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_TASK_TIME_LIMIT = 8  # below the visibility timeout; sweeps set their own, longer limits
+CELERY_TASK_SOFT_TIME_LIMIT = 6
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE: dict = {
     "relay-outbox": {"task": "core.relay_outbox", "schedule": 10.0},
+    # Rebuild the analytics rollups of the recent past and posted future (jobs/analytics/tasks.py).
+    "analytics-rebuild-recent-rollups": {
+        "task": "analytics.rebuild_recent_rollups",
+        "schedule": celery.schedules.crontab(hour=2, minute=30),
+        "options": {"queue": "analytics"},
+    },
+    # Idempotency keys are promised for >= 24 h; records older than 48 h go.
+    "purge-idempotency-records": {"task": "core.purge_idempotency_records", "schedule": 3600.0},
+    "advance-cascades": {"task": "jobs.advance_cascades", "schedule": 30.0, "options": {"queue": "offers"}},
+    "expire-offers": {"task": "jobs.expire_offers", "schedule": 30.0, "options": {"queue": "offers"}},
+    "escalate-unfilled": {"task": "jobs.escalate_unfilled", "schedule": 300.0, "options": {"queue": "offers"}},
+    "complete-bookings": {"task": "jobs.complete_bookings", "schedule": 600.0, "options": {"queue": "offers"}},
+    "remind-shifts": {"task": "jobs.remind_shifts", "schedule": 600.0, "options": {"queue": "notifications"}},
+}
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "jobs.notify_*": {"queue": "notifications"},
+    "notifications.*": {"queue": "notifications"},
+    "analytics.*": {"queue": "analytics"},
+    "jobs.*": {"queue": "offers"},
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 
@@ -206,3 +231,47 @@ LOGGING = {
 # SQLite (the demo) cannot express NULLS NOT DISTINCT uniques; PostgreSQL enforces them and the
 # services check before writing.
 SILENCED_SYSTEM_CHECKS = ["models.W047"]
+
+# --- Notifications (issue 5: notifications/) ----------------------------------------------------
+# Email goes through EMAIL_BACKEND above; with the SMTP backend these reach the server. Every
+# outbound call has a timeout (seconds), kept below the delivery task's time limit.
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 5)
+# SMS through GOV.UK Notify: an API key ("name-<service uuid>-<secret uuid>") and a template whose
+# whole text is ((body)). No key: SMS deliveries fail permanently with a clear last_error.
+NOTIFY_API_BASE_URL = env_str("NOTIFY_API_BASE_URL", "https://api.notifications.service.gov.uk")
+NOTIFY_API_KEY = env_str("NOTIFY_API_KEY", "")
+NOTIFY_SMS_TEMPLATE_ID = env_str("NOTIFY_SMS_TEMPLATE_ID", "")
+NOTIFY_HTTP_TIMEOUT = env_int("NOTIFY_HTTP_TIMEOUT", 5)
+# Trust webhooks: request timeout, and consecutive final failures before an endpoint is disabled.
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
+WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 5)
+# Delivery retries: exponential backoff with jitter. A retry waits in the database (next_attempt_at)
+# and the sweep below enqueues it when due: no Celery countdowns against the visibility timeout.
+NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 6)
+NOTIFY_RETRY_BASE_SECONDS = env_int("NOTIFY_RETRY_BASE_SECONDS", 30)
+NOTIFY_RETRY_MAX_SECONDS = env_int("NOTIFY_RETRY_MAX_SECONDS", 1800)
+# A delivery in `sending` (or enqueued and untouched) longer than this is presumed lost; it must
+# exceed the delivery task's time limit.
+NOTIFY_STUCK_AFTER_SECONDS = env_int("NOTIFY_STUCK_AFTER_SECONDS", 120)
+# Offer alerts (email/SMS) per practitioner per clock hour; the rest wait for the daily digest.
+NOTIFY_OFFER_ALERTS_PER_HOUR = env_int("NOTIFY_OFFER_ALERTS_PER_HOUR", 6)
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "notifications-sweep-deliveries": {"task": "notifications.sweep_stuck_deliveries", "schedule": 15.0},
+        "notifications-daily-digests": {
+            "task": "notifications.send_daily_digests",
+            "schedule": crontab(hour=7, minute=30),
+        },
+        "notifications-credentials-expiring": {
+            "task": "notifications.remind_credentials_expiring",
+            "schedule": crontab(hour=8, minute=0),
+        },
+    }
+)

@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from backend.core.health import healthz, readyz
+from notifications.urls import calendar_urlpatterns
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -13,6 +14,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/v1/", include("backend.api_urls")),
+    path("", include(calendar_urlpatterns)),
     path("", include("backend.web.urls")),
 ]
 if settings.DEBUG:

@@ -282,26 +282,49 @@ def load_practitioners(
 
 
 class _SnapshotCache:
-    """One PractitionerPool per process, rebuilt when older than SNAPSHOT_TTL or when invalidated
-    (this process booked or cancelled something). Built under a lock so a burst of requests after
-    expiry builds it once."""
+    """One PractitionerPool per process. The first caller builds it; after SNAPSHOT_TTL seconds the
+    next caller starts a rebuild in a background thread and keeps serving the current pool until
+    the new one is ready (stale-while-revalidate: no request waits for a 50,000-row reload)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pool: PractitionerPool | None = None
         self._built_at = 0.0
+        self._refreshing = False
+        self._generation = 0
+
+    @staticmethod
+    def _build() -> PractitionerPool:
+        now = timezone.now()
+        return PractitionerPool(load_practitioners(now=now), all_engine_wards(), now)
 
     def get(self) -> PractitionerPool:
         with self._lock:
-            if self._pool is None or time.monotonic() - self._built_at > SNAPSHOT_TTL:
-                now = timezone.now()
-                self._pool = PractitionerPool(load_practitioners(now=now), all_engine_wards(), now)
-                self._built_at = time.monotonic()
+            if self._pool is None:
+                self._pool, self._built_at = self._build(), time.monotonic()
+                return self._pool
+            if time.monotonic() - self._built_at > SNAPSHOT_TTL and not self._refreshing:
+                self._refreshing = True
+                threading.Thread(target=self._refresh, args=(self._generation,), daemon=True).start()
             return self._pool
+
+    def _refresh(self, generation: int) -> None:
+        from django.db import connection
+
+        try:
+            pool = self._build()
+            with self._lock:
+                if generation == self._generation:  # not invalidated meanwhile
+                    self._pool, self._built_at = pool, time.monotonic()
+        finally:
+            with self._lock:
+                self._refreshing = False
+            connection.close()
 
     def invalidate(self) -> None:
         with self._lock:
             self._pool = None
+            self._generation += 1
 
 
 snapshot = _SnapshotCache()

@@ -64,7 +64,7 @@ def test_every_app_model_is_registered_or_inline():
     for model_admin in admin.site._registry.values():
         reachable.update(inline.model for inline in model_admin.inlines)
 
-    for app_label in ("core", "accounts", "organisations", "practitioners", "jobs"):
+    for app_label in ("core", "accounts", "organisations", "practitioners", "jobs", "notifications"):
         for model in apps.get_app_config(app_label).get_models():
             assert model in reachable, f"{model._meta.label} is not in the admin"
 

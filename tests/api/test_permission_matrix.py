@@ -209,6 +209,56 @@ MATRIX = {
     ("get", "/api/v1/fill-rates/"): (STAFF_LIST, None, None),
     ("get", "/api/v1/fill-rates/series/"): (STAFF_LIST, None, None),
     ("get", "/api/v1/shortfalls/urgent/"): (STAFF_LIST, None, None),
+    # notifications: the inbox and preferences are every user's own; calendar is practitioners'.
+    ("get", "/api/v1/notifications/"): (ANY_USER, None, None),
+    ("get", "/api/v1/notifications/unread-count/"): (ANY_USER, None, None),
+    ("post", "/api/v1/notifications/{id}/read/"): (
+        expect(404, 404, 404, 404, 200, 404),
+        lambda w: w.notification_x.id,
+        None,
+    ),
+    ("post", "/api/v1/notifications/read-all/"): (ANY_USER, None, None),
+    ("get", "/api/v1/me/notification-preferences/"): (ANY_USER, None, None),
+    ("put", "/api/v1/me/notification-preferences/"): (
+        ANY_USER,
+        None,
+        lambda w: {
+            "channels": {"offer": ["email"]},
+            "quiet_hours_start": "21:00",
+            "quiet_hours_end": "07:00",
+        },
+    ),
+    ("get", "/api/v1/me/calendar/"): (ME, None, None),
+    ("post", "/api/v1/me/calendar/"): (expect(403, 403, 403, 403, 201, 201), None, None),
+    ("delete", "/api/v1/me/calendar/"): (expect(403, 403, 403, 403, 204, 204), None, None),
+    ("get", "/api/v1/deliveries/"): (AGENCY_ONLY_LIST, None, None),
+    ("get", "/api/v1/webhook-endpoints/"): (AGENCY_ONLY_LIST, None, None),
+    # the other agency cannot see trust A: an unknown trust to it (400, nothing written).
+    ("post", "/api/v1/webhook-endpoints/"): (
+        expect(201, 400, 403, 403, 403, 403),
+        None,
+        lambda w: {"trust": w.trust_a.id, "url": "https://trust-a.example.nhs.uk/other-hooks"},
+    ),
+    ("get", "/api/v1/webhook-endpoints/{id}/"): (AGENCY_X_OBJECT, lambda w: w.webhook_endpoint_a.id, None),
+    ("put", "/api/v1/webhook-endpoints/{id}/"): (
+        AGENCY_X_OBJECT,
+        lambda w: w.webhook_endpoint_a.id,
+        lambda w: {
+            "trust": w.trust_a.id,
+            "url": "https://trust-a.example.nhs.uk/v2",
+            "events": ["shortfall.filled"],
+        },
+    ),
+    ("patch", "/api/v1/webhook-endpoints/{id}/"): (
+        AGENCY_X_OBJECT,
+        lambda w: w.webhook_endpoint_a.id,
+        lambda w: {"is_active": False},
+    ),
+    ("delete", "/api/v1/webhook-endpoints/{id}/"): (
+        expect(204, 404, 403, 403, 403, 403),
+        lambda w: w.webhook_endpoint_a.id,
+        None,
+    ),
 }
 
 

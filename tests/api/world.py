@@ -30,6 +30,8 @@ class World:
     offer_x: object = None
     booking_x: object = None
     completed_booking_x: object = None
+    notification_x: object = None
+    webhook_endpoint_a: object = None
 
 
 def build_world() -> World:
@@ -70,7 +72,7 @@ def build_world() -> World:
             ward=ward_a, starts_at=earlier, ends_at=earlier + dt.timedelta(hours=12), status="filled"
         ),
     )
-    return World(
+    world = World(
         agency=agency,
         agency_b=agency_b_user.agency,
         trust_a=trust_a,
@@ -96,6 +98,15 @@ def build_world() -> World:
         booking_x=booking_x,
         completed_booking_x=completed_booking_x,
     )
+    from notifications.models import Notification, TrustWebhookEndpoint
+
+    world.notification_x = Notification.objects.create(
+        recipient=practitioner_x.user, kind="booking_confirmed", payload={}, dedupe_key="world:notification_x"
+    )
+    world.webhook_endpoint_a = TrustWebhookEndpoint.objects.create(
+        trust=trust_a, url="https://trust-a.example.nhs.uk/hooks", secret="world-secret"
+    )
+    return world
 
 
 def shift_body(world: World, **overrides) -> dict:

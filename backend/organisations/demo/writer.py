@@ -79,6 +79,17 @@ class RowWriter:
         fields = [self._concrete(model, name) for name in attnames]
         if "id" in attnames and model not in self.explicit_id_models:
             self.explicit_id_models.append(model)
+        # Columns the generator does not set get the model's default (Django keeps defaults in
+        # Python, not in the database): a new field with a default never breaks the seed.
+        defaulted = [
+            field
+            for field in model._meta.concrete_fields
+            if field.attname not in attnames and not field.primary_key and field.has_default()
+        ]
+        if defaulted:
+            fields = [*fields, *defaulted]
+            extra = tuple(field.get_default() for field in defaulted)
+            rows = (tuple(row) + extra for row in rows)
         if self.is_postgres:
             return self._copy(model, fields, rows, progress)
         return self._insert(model, fields, rows, progress)

@@ -1,0 +1,68 @@
+"""The cascade's messages become notifications for the right people, once."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from jobs.tasks import (
+    notify_booking_task,
+    notify_offer_task,
+    notify_offer_withdrawn_task,
+    notify_safe_staffing_task,
+)
+from notifications.models import Notification
+from tests import factories as f
+from tests.jobs.conftest import qualified, shift
+
+
+def test_offer_message_reaches_the_practitioner_once_with_the_reasons(ward):
+    nurse = qualified(ward.trust.agency)
+    offer = f.OfferFactory(
+        shortfall=shift(ward, in_hours=48),
+        practitioner=nurse,
+        explanation={"reasons": ["Worked on Willow Ward 6 times"]},
+    )
+    sent_at = timezone.now().isoformat()
+
+    notify_offer_task(offer.id, sent_at)
+    notify_offer_task(offer.id, sent_at)  # redelivered task: no second notification
+
+    notification = Notification.objects.get(recipient=nurse.user)
+    assert (notification.kind, notification.payload["offer_id"], notification.payload["ward"]) == (
+        "offer",
+        offer.id,
+        "Willow Ward",
+    )
+    assert notification.payload["reasons"] == ["Worked on Willow Ward 6 times"]
+
+
+def test_no_offer_message_once_the_offer_is_no_longer_open(ward):
+    offer = f.OfferFactory(
+        shortfall=shift(ward, in_hours=48), practitioner=qualified(ward.trust.agency), status="withdrawn"
+    )
+
+    notify_offer_task(offer.id, timezone.now().isoformat())
+
+    assert not Notification.objects.filter(kind="offer").exists()
+
+
+def test_withdrawal_booking_and_safe_staffing_messages(ward):
+    nurse = qualified(ward.trust.agency)
+    offer = f.OfferFactory(
+        shortfall=shift(ward, in_hours=48),
+        practitioner=nurse,
+        status="withdrawn",
+        responded_at=timezone.now(),
+    )
+    booking = f.BookingFactory(shortfall=shift(ward, in_hours=96), practitioner=nurse)
+    agency_staff = f.AgencyUserFactory(agency=ward.trust.agency)
+
+    notify_offer_withdrawn_task(offer.id, "filled")
+    notify_booking_task(booking.id, "booking_confirmed")
+    notify_safe_staffing_task(booking.shortfall_id)
+
+    assert sorted(Notification.objects.filter(recipient=nurse.user).values_list("kind", flat=True)) == [
+        "booking_confirmed",
+        "offer_withdrawn",
+    ]
+    assert Notification.objects.filter(recipient=agency_staff, kind="safe_staffing_alert").count() == 1
