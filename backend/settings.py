@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import celery.schedules
+from celery.schedules import crontab
 
 from backend.env import ImproperEnvironment, database_from_url, env_bool, env_int, env_list, env_str
 
@@ -141,15 +141,23 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Rebuild the analytics rollups of the recent past and posted future (jobs/analytics/tasks.py).
     "analytics-rebuild-recent-rollups": {
         "task": "analytics.rebuild_recent_rollups",
-        "schedule": celery.schedules.crontab(hour=2, minute=30),
+        "schedule": crontab(hour=2, minute=30),
         "options": {"queue": "analytics"},
     },
     # Idempotency keys are promised for >= 24 h; records older than 48 h go.
     "purge-idempotency-records": {"task": "core.purge_idempotency_records", "schedule": 3600.0},
     "advance-cascades": {"task": "jobs.advance_cascades", "schedule": 30.0, "options": {"queue": "offers"}},
     "expire-offers": {"task": "jobs.expire_offers", "schedule": 30.0, "options": {"queue": "offers"}},
-    "escalate-unfilled": {"task": "jobs.escalate_unfilled", "schedule": 300.0, "options": {"queue": "offers"}},
-    "complete-bookings": {"task": "jobs.complete_bookings", "schedule": 600.0, "options": {"queue": "offers"}},
+    "escalate-unfilled": {
+        "task": "jobs.escalate_unfilled",
+        "schedule": 300.0,
+        "options": {"queue": "offers"},
+    },
+    "complete-bookings": {
+        "task": "jobs.complete_bookings",
+        "schedule": 600.0,
+        "options": {"queue": "offers"},
+    },
     "remind-shifts": {"task": "jobs.remind_shifts", "schedule": 600.0, "options": {"queue": "notifications"}},
 }
 CELERY_TASK_DEFAULT_QUEUE = "celery"
@@ -260,8 +268,6 @@ NOTIFY_RETRY_MAX_SECONDS = env_int("NOTIFY_RETRY_MAX_SECONDS", 1800)
 NOTIFY_STUCK_AFTER_SECONDS = env_int("NOTIFY_STUCK_AFTER_SECONDS", 120)
 # Offer alerts (email/SMS) per practitioner per clock hour; the rest wait for the daily digest.
 NOTIFY_OFFER_ALERTS_PER_HOUR = env_int("NOTIFY_OFFER_ALERTS_PER_HOUR", 6)
-from celery.schedules import crontab  # noqa: E402
-
 CELERY_BEAT_SCHEDULE.update(
     {
         "notifications-sweep-deliveries": {"task": "notifications.sweep_stuck_deliveries", "schedule": 15.0},

@@ -116,10 +116,10 @@ class ShortfallCandidatesApi(APIView):
 
 class RoleSerializer(serializers.Serializer):
     shortfall = serializers.IntegerField(source="shortfall.id")
-    ward = serializers.CharField(source="shortfall.ward.name")
-    trust = serializers.CharField(source="shortfall.trust.name")
-    setting = serializers.CharField(source="shortfall.ward.setting.code")
-    role = serializers.CharField(source="shortfall.role.code")
+    ward = serializers.CharField(source="ward.name")
+    trust = serializers.CharField(source="ward.trust_name")
+    setting = serializers.CharField(source="ward.setting")
+    role = serializers.CharField()
     min_band = serializers.IntegerField(source="shortfall.min_band")
     starts_at = serializers.DateTimeField(source="shortfall.starts_at")
     ends_at = serializers.DateTimeField(source="shortfall.ends_at")

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db.models import Avg, Count, Q
 from django.utils import timezone
 
-from backend.organisations.models import SettingRequirement, Trust, TrustRequirement
+from backend.organisations.models import Role, SettingRequirement, Trust, TrustRequirement
 from backend.organisations.models import Ward as WardModel
 from backend.organisations.taxonomy_data import BASELINE_CREDENTIALS
 from backend.practitioners.models import Credential, PractitionerListing, WardExperience
@@ -30,6 +30,7 @@ from matching.engine.snapshot import PractitionerPool
 
 LONDON = ZoneInfo("Europe/London")
 SNAPSHOT_TTL = 30.0  # seconds
+WARD_CACHE_TTL = 60.0
 # Bookings that can affect rest or the rolling 7-day cap of a shift starting now or later.
 BOOKED_LOOKBACK = dt.timedelta(days=8)
 
@@ -77,25 +78,54 @@ def all_engine_wards() -> list[engine.Ward]:
     return [engine_ward(w) for w in WardModel.objects.select_related("trust", "setting")]
 
 
-def _requirements() -> tuple[dict[tuple[int, int | None], set[str]], dict[int, list[tuple[int | None, str]]]]:
-    presets: dict[tuple[int, int | None], set[str]] = defaultdict(set)
-    for setting_id, role_id, code in SettingRequirement.objects.values_list(
-        "setting_id", "role_id", "credential_type__code"
+class _WardCache:
+    """Every ward as an engine.Ward, per process, refreshed after WARD_CACHE_TTL seconds or on a
+    miss (a ward created since): wards change rarely and every ranking needs them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._wards: dict[int, engine.Ward] = {}
+        self._built_at = 0.0
+
+    def get(self, ward_ids: Iterable[int] = ()) -> dict[int, engine.Ward]:
+        with self._lock:
+            stale = time.monotonic() - self._built_at > WARD_CACHE_TTL
+            if stale or any(ward_id not in self._wards for ward_id in ward_ids):
+                self._wards = {int(w.id): w for w in all_engine_wards()}
+                self._built_at = time.monotonic()
+            return self._wards
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._built_at = 0.0
+            self._wards = {}
+
+
+ward_cache = _WardCache()
+
+
+def _requirements() -> tuple[dict[tuple[str, int | None], set[str]], dict[int, list[tuple[str | None, str]]]]:
+    presets: dict[tuple[str, int | None], set[str]] = defaultdict(set)
+    for setting, role_id, code in SettingRequirement.objects.values_list(
+        "setting__code", "role_id", "credential_type__code"
     ):
-        presets[(setting_id, role_id)].add(code)
-    extras: dict[int, list[tuple[int | None, str]]] = defaultdict(list)
-    for trust_id, setting_id, code in TrustRequirement.objects.values_list(
-        "trust_id", "setting_id", "credential_type__code"
+        presets[(setting, role_id)].add(code)
+    extras: dict[int, list[tuple[str | None, str]]] = defaultdict(list)
+    for trust_id, setting, code in TrustRequirement.objects.values_list(
+        "trust_id", "setting__code", "credential_type__code"
     ):
-        extras[trust_id].append((setting_id, code))
+        extras[trust_id].append((setting, code))
     return presets, extras
 
 
 def engine_shortfalls(shortfalls: Iterable[ShortfallModel]) -> list[engine.Shortfall]:
     """Engine shortfalls with every required credential folded in: the baseline, the setting
-    presets (all roles, or this role) and the trust's extras. Two queries plus the competences."""
+    presets (all roles, or this role) and the trust's extras. A fixed number of small queries;
+    wards come from the ward cache, so the shortfall rows need no joins."""
     shortfalls = list(shortfalls)
     presets, extras = _requirements()
+    roles = dict(Role.objects.values_list("id", "code"))
+    wards = ward_cache.get({s.ward_id for s in shortfalls})
     competences: dict[int, set[str]] = defaultdict(set)
     through = ShortfallModel.desired_competences.through
     for shortfall_id, code in through.objects.filter(shortfall_id__in=[s.id for s in shortfalls]).values_list(
@@ -104,17 +134,17 @@ def engine_shortfalls(shortfalls: Iterable[ShortfallModel]) -> list[engine.Short
         competences[shortfall_id].add(code)
     result = []
     for s in shortfalls:
-        setting_id = s.ward.setting_id
+        setting = wards[s.ward_id].setting
         requires = set(BASELINE_CREDENTIALS)
-        requires |= presets.get((setting_id, None), set()) | presets.get((setting_id, s.role_id), set())
+        requires |= presets.get((setting, None), set()) | presets.get((setting, s.role_id), set())
         requires |= {
-            code for extra_setting, code in extras.get(s.trust_id, ()) if extra_setting in (None, setting_id)
+            code for extra_setting, code in extras.get(s.trust_id, ()) if extra_setting in (None, setting)
         }
         result.append(
             engine.Shortfall(
                 id=str(s.id),
                 ward=str(s.ward_id),
-                role=s.role.code,
+                role=roles[s.role_id],
                 min_band=s.min_band,
                 start=s.starts_at,
                 end=s.ends_at,
@@ -296,7 +326,7 @@ class _SnapshotCache:
     @staticmethod
     def _build() -> PractitionerPool:
         now = timezone.now()
-        return PractitionerPool(load_practitioners(now=now), all_engine_wards(), now)
+        return PractitionerPool(load_practitioners(now=now), ward_cache.get().values(), now)
 
     def get(self) -> PractitionerPool:
         with self._lock:

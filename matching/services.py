@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from functools import cached_property
 
 from django.db.models import Count, QuerySet
 from django.utils import timezone
@@ -17,19 +18,34 @@ from jobs.models import Shortfall as ShortfallModel
 from matching import candidates as adapter
 from matching.engine import model as engine
 from matching.engine.assign import AssignmentResult, assign
-from matching.engine.rank import rank_candidates
+from matching.engine.rank import rank_candidates, score_shortfall
 from matching.engine.snapshot import PractitionerPool
 from matching.engine.taxonomy import resolve_setting
 
 ROLES_SCAN_LIMIT = 400  # open shortfalls considered for one practitioner's "roles for you"
 
 
-@dataclass(frozen=True)
 class RoleMatch:
-    shortfall: ShortfallModel
-    score: float
-    terms: dict[str, float]
-    reasons: tuple[str, ...]
+    """One open shift a practitioner can take, with its score. Terms and reasons are worked out
+    on first use: a page of 50 is explained, not every match."""
+
+    def __init__(
+        self, *, shortfall: ShortfallModel, ward: engine.Ward, role: str, score: float, explain
+    ) -> None:
+        self.shortfall, self.ward, self.role, self.score = shortfall, ward, role, score
+        self._explain = explain
+
+    @cached_property
+    def _best(self) -> engine.Candidate:
+        return self._explain()
+
+    @property
+    def terms(self) -> dict[str, float]:
+        return dict(self._best.terms)
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        return self._best.reasons
 
 
 def rank_shortfall(
@@ -84,7 +100,6 @@ def roles_for(
             ward__longitude__range=(lon_lo, lon_hi),
         )
         .exclude(bookings__practitioner=practitioner, bookings__status__in=ACTIVE_BOOKING_STATUSES)
-        .select_related("ward__setting", "ward__trust", "trust", "role")
         .order_by("starts_at", "id")
     )
     if starts_before is not None:
@@ -100,26 +115,36 @@ def roles_for(
     rows = list(shortfalls[:ROLES_SCAN_LIMIT])
     if not rows:
         return []
-    wards = {str(s.ward_id): adapter.engine_ward(s.ward) for s in rows}
-    history_wards = adapter.all_engine_wards() if person.history else list(wards.values())
-    pool = PractitionerPool([person], history_wards, now)
-    trusts: dict[int, tuple[engine.Rules, engine.Weights]] = {}
-    matches = []
-    for shortfall, engine_shortfall in zip(rows, adapter.engine_shortfalls(rows), strict=True):
-        if shortfall.trust_id not in trusts:
-            trusts[shortfall.trust_id] = (
-                adapter.rules_for(shortfall.trust),
-                adapter.weights_for(shortfall.trust),
-            )
-        rules, weights = trusts[shortfall.trust_id]
-        ranking = rank_candidates(
-            engine_shortfall, wards[str(shortfall.ward_id)], pool, rules=rules, weights=weights, now=now
+    engine_rows = adapter.engine_shortfalls(rows)
+    wards = adapter.ward_cache.get()
+    pool = PractitionerPool([person], wards.values(), now)
+    trusts = {t.id: t for t in Trust.objects.filter(id__in={s.trust_id for s in rows})}
+    policies = {tid: (adapter.rules_for(t), adapter.weights_for(t)) for tid, t in trusts.items()}
+    scored = []
+    for shortfall, engine_shortfall in zip(rows, engine_rows, strict=True):
+        rules, weights = policies[shortfall.trust_id]
+        pairs = score_shortfall(engine_shortfall, wards[shortfall.ward_id], pool, rules, weights)
+        if len(pairs.positions):
+            scored.append((float(pairs.scores[0]), shortfall, engine_shortfall))
+    scored.sort(key=lambda row: (-row[0], row[1].starts_at, row[1].id))
+
+    def explainer(shortfall: ShortfallModel, engine_shortfall: engine.Shortfall):
+        rules, weights = policies[shortfall.trust_id]
+        ward = wards[shortfall.ward_id]
+        return lambda: rank_candidates(
+            engine_shortfall, ward, pool, rules=rules, weights=weights, now=now
+        ).candidates[0]
+
+    return [
+        RoleMatch(
+            shortfall=shortfall,
+            ward=wards[shortfall.ward_id],
+            role=engine_shortfall.role,
+            score=score,
+            explain=explainer(shortfall, engine_shortfall),
         )
-        if ranking.candidates:
-            best = ranking.candidates[0]
-            matches.append(RoleMatch(shortfall, best.score, dict(best.terms), best.reasons))
-    matches.sort(key=lambda m: (-m.score, m.shortfall.starts_at, m.shortfall.id))
-    return matches
+        for score, shortfall, engine_shortfall in scored
+    ]
 
 
 def preview_assignment(
