@@ -1,17 +1,20 @@
 from __future__ import annotations
 
 import pytest
-from rest_framework.test import APIClient
 
 
 @pytest.fixture
-def api_client() -> APIClient:
+def api_client():
+    from rest_framework.test import APIClient  # imported here: engine tests run without Django
+
     return APIClient()
 
 
 @pytest.fixture
 def client_for():
     """An APIClient authenticated as the given user (force_authenticate: auth itself is tested apart)."""
+
+    from rest_framework.test import APIClient
 
     def make(user) -> APIClient:
         client = APIClient()

@@ -1,0 +1,1 @@
+"""Matching: the pure-Python engine lives in ``matching.engine``; Django adapters sit beside it."""

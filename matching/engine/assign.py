@@ -1,0 +1,897 @@
+"""Batch assignment: fill a horizon of shortfalls from the pool, maximising total score.
+
+Why not greedy: one practitioner is eligible for many clashing shifts, and picking shortfall by
+shortfall hands the best people to whichever shift comes first. The exact model is a 0/1 program:
+
+- a variable per eligible (shortfall, practitioner) edge, objective = its score;
+- headcount: per shortfall, sum x <= headcount (each practitioner at most once: one edge per pair);
+- overlap and rest: two shifts of one practitioner conflict when their rest-extended intervals
+  [start, end + rest) intersect; that conflict graph is an interval graph, so it is captured exactly
+  by one "sum x <= 1" row per maximal clique, found by a sweep over sorted start times;
+- weekly hours: for each practitioner and each window opened by a candidate or booked shift,
+  hours of candidate shifts starting in [X, X + 168 h) <= cap - booked hours in that window
+  (windows opened by unchosen candidates are implied by the windows of chosen ones, so adding
+  them all is exact).
+
+The LP relaxation of the clique formulation is nearly integral, so we solve it with HiGHS, keep the
+edges the LP uses, and solve that small MIP under a time limit. Greedy is the fallback, and every
+result is re-validated with exact integer arithmetic and repaired by dropping if anything slips.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+
+from matching.engine.clock import HOUR, WEEK, epoch, is_night_shift
+from matching.engine.eligibility import passes_timed_rules, static_positions
+from matching.engine.model import Assignment, Edge, Rules, Shortfall, Ward, WeightBook, Weights
+from matching.engine.rank import resolve_weights
+from matching.engine.scoring import ranking_order, score_pairs
+from matching.engine.snapshot import PractitionerPool
+
+SUPPORT_THRESHOLD = 1e-6
+PRICING_TOLERANCE = 1e-7  # below this an entering edge cannot move the bound measurably
+CUT_TOLERANCE = 1e-6
+MAX_CUT_ROUNDS = 8
+INITIAL_COLUMNS_PER_SEAT = 2
+INITIAL_COLUMNS_EXTRA = 3
+ENTERING_COLUMNS_PER_SEAT = 2
+ENTERING_COLUMNS_EXTRA = 3
+MIP_REDUCED_COST_WINDOW = 0.01
+MIP_RELATIVE_GAP = 1e-4  # for large MIPs; small ones are solved to optimality
+SMALL_MIP_COLUMNS = 5000
+WIDENED_MIP_GROWTH = 3
+DEFAULT_TIME_LIMIT = 10.0
+_KEY_SCALE = 1e10  # practitioner * 1e10 + epoch seconds stays exact in float64
+
+
+@dataclass
+class EdgeSet:
+    """Eligible pairs as parallel arrays; within a shortfall, edges are in ranking order."""
+
+    shortfalls: Sequence[Shortfall]
+    shortfall: np.ndarray  # index into shortfalls
+    practitioner: np.ndarray  # pool position
+    score: np.ndarray
+    start: np.ndarray  # epoch seconds of the shortfall
+    end: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.score)
+
+
+@dataclass
+class AssignmentResult:
+    assignments: list[Assignment]
+    objective: float
+    filled: int
+    seconds: float
+    method: str
+    lp_bound: float | None
+    edges: EdgeSet
+    pool: PractitionerPool
+    repaired: int = 0  # assignments dropped by the final validation (should always be 0)
+    upper_bound: float | None = None  # exact_assign: the MIP's proven bound on the optimum
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def edge_list(self) -> Iterator[Edge]:
+        ids, shortfalls = self.pool.ids, self.edges.shortfalls
+        for s, p, score in zip(
+            self.edges.shortfall.tolist(),
+            self.edges.practitioner.tolist(),
+            self.edges.score.tolist(),
+            strict=True,
+        ):
+            yield Edge(shortfalls[s].id, ids[p], score)
+
+
+def build_edges(
+    shortfalls: Sequence[Shortfall],
+    wards: Mapping[str, Ward],
+    pool: PractitionerPool,
+    rules: Rules,
+    weights: Weights | WeightBook | None = None,
+) -> EdgeSet:
+    """Every eligible pair with its score: the same eligibility and scoring code as ranking.
+
+    Shortfalls that differ only in their times share the time-independent rules and the score, so
+    those are computed once per group; only the time-dependent rules run per shortfall.
+    """
+    groups: dict[tuple[object, ...], list[int]] = {}
+    for k, shortfall in enumerate(shortfalls):
+        key = (
+            shortfall.ward, shortfall.role, shortfall.min_band, shortfall.gender,
+            shortfall.rate_cap, shortfall.desired_competences, is_night_shift(shortfall.start),
+        )  # fmt: skip
+        groups.setdefault(key, []).append(k)
+    per_shortfall: list[tuple[np.ndarray, np.ndarray]] = [(np.zeros(0, np.int64), np.zeros(0))] * len(
+        shortfalls
+    )
+    for members in groups.values():
+        first = shortfalls[members[0]]
+        ward = wards[first.ward]
+        positions, km = static_positions(first, ward, pool, rules)
+        scored = score_pairs(first, ward, pool, positions, km, resolve_weights(weights, ward.trust), rules)
+        order = ranking_order(pool, scored)
+        ranked_positions, ranked_scores = scored.positions[order], scored.scores[order]
+        for k in members:
+            free = passes_timed_rules(shortfalls[k], pool, rules, ranked_positions)
+            per_shortfall[k] = (ranked_positions[free], ranked_scores[free])
+    sizes = np.array([len(p) for p, _ in per_shortfall], dtype=np.int64)
+    shortfall_index = np.repeat(np.arange(len(shortfalls)), sizes)
+    starts = np.array([epoch(s.start) for s in shortfalls], float)
+    ends = np.array([epoch(s.end) for s in shortfalls], float)
+    return EdgeSet(
+        shortfalls=shortfalls,
+        shortfall=shortfall_index,
+        practitioner=np.concatenate([p for p, _ in per_shortfall])
+        if len(shortfalls)
+        else np.zeros(0, np.int64),
+        score=np.concatenate([s for _, s in per_shortfall]) if len(shortfalls) else np.zeros(0),
+        start=starts[shortfall_index],
+        end=ends[shortfall_index],
+    )
+
+
+# Constraint rows ---------------------------------------------------------------------------------
+
+HEADCOUNT, CLIQUE, WEEKLY, WEEKLY_ROUNDED = 0, 1, 2, 3
+
+
+@dataclass
+class Cuts:
+    """Rounded weekly rows: sum floor(d_e / q) x_e <= floor(room / q) over a practitioner's week from X.
+
+    Valid for whole shifts (Chvatal-Gomory rounding of the weekly-hours row), and they remove the
+    LP's favourite cheat: 3.84 twelve-and-a-half-hour shifts in a 48 h week.
+    """
+
+    owner: np.ndarray
+    window_start: np.ndarray
+    divisor: np.ndarray  # seconds
+
+    @classmethod
+    def none(cls) -> Cuts:
+        return cls(np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
+
+    def __len__(self) -> int:
+        return len(self.owner)
+
+    def extended(self, other: Cuts) -> Cuts:
+        return Cuts(
+            np.concatenate((self.owner, other.owner)),
+            np.concatenate((self.window_start, other.window_start)),
+            np.concatenate((self.divisor, other.divisor)),
+        )
+
+
+@dataclass
+class Rows:
+    """Rows 'sum coef * x_edge <= upper' in CSR form over edge indices, each with what it means
+    (kind, practitioner and time point, or shortfall) so that duals can be priced for any edge."""
+
+    start: np.ndarray
+    index: np.ndarray
+    value: np.ndarray
+    upper: np.ndarray
+    kind: np.ndarray
+    owner: np.ndarray  # practitioner position (clique, weekly) or shortfall index (headcount)
+    point: np.ndarray  # clique: the instant all members cover; weekly: the window start
+    divisor: np.ndarray  # rounded weekly rows: q in seconds; nan otherwise
+
+    def __len__(self) -> int:
+        return len(self.upper)
+
+
+def _ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Flattened [lo_k, hi_k) ranges: (range number per element, element)."""
+    sizes = hi - lo
+    row = np.repeat(np.arange(len(lo)), sizes)
+    offsets = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    return row, np.repeat(lo, sizes) + offsets
+
+
+@dataclass
+class Timeline:
+    """Edges sorted by (practitioner, start), for range queries by practitioner and time."""
+
+    order: np.ndarray
+    owner: np.ndarray
+    start: np.ndarray
+    extended_end: np.ndarray  # end + minimum rest
+    duration: np.ndarray
+    key: np.ndarray  # owner * _KEY_SCALE + start, ascending
+
+    @classmethod
+    def of(cls, edges: EdgeSet, subset: np.ndarray, rules: Rules) -> Timeline:
+        order = subset[np.lexsort((edges.shortfall[subset], edges.start[subset], edges.practitioner[subset]))]
+        owner, start, end = edges.practitioner[order], edges.start[order], edges.end[order]
+        return cls(
+            order, owner, start, end + rules.min_rest_hours * HOUR, end - start, owner * _KEY_SCALE + start
+        )
+
+    @property
+    def longest(self) -> float:
+        return float((self.extended_end - self.start).max()) if len(self.start) else 0.0
+
+
+def build_rows(
+    edges: EdgeSet,
+    pool: PractitionerPool,
+    rules: Rules,
+    subset: np.ndarray | None = None,
+    cuts: Cuts | None = None,
+) -> Rows:
+    """The exact constraint rows for the edges in ``subset`` (default: all), plus any rounded weekly rows."""
+    subset = np.arange(len(edges)) if subset is None else np.asarray(subset, dtype=np.int64)
+    blocks: list[tuple[np.ndarray, ...]] = []  # (sizes, index, value, upper, kind, owner, point)
+
+    # Headcount: a shortfall with no more edges than seats needs no row.
+    headcount = np.array([s.headcount for s in edges.shortfalls], float)
+    by_shortfall = subset[np.argsort(edges.shortfall[subset], kind="stable")]
+    count = np.bincount(edges.shortfall[subset], minlength=len(edges.shortfalls))
+    binding = count > headcount
+    members = by_shortfall[binding[edges.shortfall[by_shortfall]]]
+    shortfall_rows = np.flatnonzero(binding)
+    blocks.append((count[binding], members, np.ones(len(members)), headcount[binding],
+                   np.full(len(shortfall_rows), HEADCOUNT), shortfall_rows, np.full(len(shortfall_rows), np.nan),
+                   np.full(len(shortfall_rows), np.nan)))  # fmt: skip
+
+    line = Timeline.of(edges, subset, rules)
+    if len(line.order):
+        blocks.append(_clique_rows(line))
+        blocks.append(_weekly_rows(line, pool, rules))
+        if cuts is not None and len(cuts):
+            blocks.append(_rounded_rows(line, pool, rules, cuts))
+    return Rows(
+        start=np.concatenate(([0], np.cumsum(np.concatenate([b[0] for b in blocks])))).astype(np.int64),
+        index=np.concatenate([b[1] for b in blocks]).astype(np.int64),
+        value=np.concatenate([b[2] for b in blocks]).astype(float),
+        upper=np.concatenate([b[3] for b in blocks]).astype(float),
+        kind=np.concatenate([b[4] for b in blocks]).astype(np.int8),
+        owner=np.concatenate([b[5] for b in blocks]).astype(np.int64),
+        point=np.concatenate([b[6] for b in blocks]).astype(float),
+        divisor=np.concatenate([b[7] for b in blocks]).astype(float),
+    )
+
+
+def _clique_rows(line: Timeline) -> tuple[np.ndarray, ...]:
+    """One 'at most one' row per maximal clique of each practitioner's conflict (interval) graph.
+
+    Every maximal clique of an interval graph is the set of intervals covering some start point,
+    so sweep the distinct start points t: members are shifts with start <= t < end + rest.
+    """
+    n = len(line.key)
+    last_of_tie = np.flatnonzero(np.append(line.key[1:] != line.key[:-1], True))
+    lo = np.searchsorted(line.key, line.key[last_of_tie] - line.longest, side="right")
+    hi = last_of_tie + 1
+    row, member = _ranges(lo, hi)
+    point = line.start[last_of_tie]
+    alive = line.extended_end[member] > point[row]
+    row, member = row[alive], member[alive]
+    size = np.bincount(row, minlength=len(last_of_tie))
+    min_end = np.full(len(last_of_tie), np.inf)
+    np.minimum.at(min_end, row, line.extended_end[member])
+    following = np.minimum(hi, n - 1)
+    next_start = np.where(
+        (hi < n) & (line.owner[following] == line.owner[last_of_tie]), line.start[following], np.inf
+    )
+    # Maximal iff a member ends before the next start point (otherwise the next clique contains it);
+    # a clique of one is just x <= 1.
+    maximal = (size >= 2) & (min_end <= next_start)
+    chosen = maximal[row]
+    return (size[maximal], line.order[member[chosen]], np.ones(int(chosen.sum())), np.ones(int(maximal.sum())),
+            np.full(int(maximal.sum()), CLIQUE), line.owner[last_of_tie][maximal], point[maximal],
+            np.full(int(maximal.sum()), np.nan))  # fmt: skip
+
+
+def _booked_seconds_between(
+    pool: PractitionerPool, owner: np.ndarray, start: np.ndarray, stop: np.ndarray
+) -> np.ndarray:
+    """Seconds of each practitioner's booked shifts starting in [start, stop)."""
+    key = pool.booked_owner * _KEY_SCALE + pool.booked_start  # the pool keeps booked sorted by (owner, start)
+    cumulative = np.concatenate(([0.0], np.cumsum(pool.booked_end - pool.booked_start)))
+    base = owner * _KEY_SCALE
+    return (
+        cumulative[np.searchsorted(key, base + stop, side="left")]
+        - cumulative[np.searchsorted(key, base + start, side="left")]
+    )
+
+
+def _weekly_rows(line: Timeline, pool: PractitionerPool, rules: Rules) -> tuple[np.ndarray, ...]:
+    """Hours of candidate shifts in each 7-day window <= cap minus the booked hours in it.
+
+    Windows open at every candidate start and every booked start of a practitioner with edges.
+    Only windows whose candidates could exceed the room left need a row.
+    """
+    cap = pool.week_cap_seconds(rules)
+    cumulative = np.concatenate(([0.0], np.cumsum(line.duration)))
+    has_edges = np.zeros(pool.size, bool)
+    has_edges[line.owner] = True
+    booked = np.flatnonzero(has_edges[pool.booked_owner])
+    distinct = np.flatnonzero(np.append(True, line.key[1:] != line.key[:-1]))
+    window_owner = np.concatenate((line.owner[distinct], pool.booked_owner[booked]))
+    window_start = np.concatenate((line.start[distinct], pool.booked_start[booked]))
+    window_key = window_owner * _KEY_SCALE + window_start
+    lo = np.searchsorted(line.key, window_key, side="left")
+    hi = np.searchsorted(line.key, window_key + WEEK, side="left")
+    room = cap[window_owner] - _booked_seconds_between(pool, window_owner, window_start, window_start + WEEK)
+    binding = (cumulative[hi] - cumulative[lo] > room) & (hi - lo >= 2)
+    # Windows with the same candidates and the same room are the same row; keep the first.
+    lo, hi, room = lo[binding], hi[binding], room[binding]
+    window_owner, window_start = window_owner[binding], window_start[binding]
+    if len(lo):
+        _, first = np.unique(np.stack((lo, hi, room), axis=1), axis=0, return_index=True)
+        first = np.sort(first)
+        lo, hi, room, window_owner, window_start = (
+            lo[first],
+            hi[first],
+            room[first],
+            window_owner[first],
+            window_start[first],
+        )
+    _, member = _ranges(lo, hi)
+    return (hi - lo, line.order[member], line.duration[member] / HOUR, room / HOUR,
+            np.full(len(lo), WEEKLY), window_owner, window_start, np.full(len(lo), np.nan))  # fmt: skip
+
+
+def _room(pool: PractitionerPool, rules: Rules, owner: np.ndarray, window_start: np.ndarray) -> np.ndarray:
+    """Seconds left under the weekly cap in each practitioner's week from ``window_start``."""
+    booked = _booked_seconds_between(pool, owner, window_start, window_start + WEEK)
+    return pool.week_cap_seconds(rules)[owner] - booked
+
+
+def _rounded_rows(line: Timeline, pool: PractitionerPool, rules: Rules, cuts: Cuts) -> tuple[np.ndarray, ...]:
+    window_key = cuts.owner * _KEY_SCALE + cuts.window_start
+    lo = np.searchsorted(line.key, window_key, side="left")
+    hi = np.searchsorted(line.key, window_key + WEEK, side="left")
+    row, member = _ranges(lo, hi)
+    coefficient = np.floor(line.duration[member] / cuts.divisor[row])
+    counted = coefficient > 0
+    row, member, coefficient = row[counted], member[counted], coefficient[counted]
+    upper = np.floor(_room(pool, rules, cuts.owner, cuts.window_start) / cuts.divisor)
+    size = np.bincount(row, minlength=len(cuts))
+    useful = (size >= 2) & (np.bincount(row, weights=coefficient, minlength=len(cuts)) > upper)
+    keep = useful[row]
+    return (size[useful], line.order[member[keep]], coefficient[keep], upper[useful],
+            np.full(int(useful.sum()), WEEKLY_ROUNDED), cuts.owner[useful], cuts.window_start[useful],
+            cuts.divisor[useful])  # fmt: skip
+
+
+def _separate(
+    edges: EdgeSet, rows: Rows, x_by_edge: np.ndarray, pool: PractitionerPool, rules: Rules
+) -> Cuts:
+    """Rounded weekly rows that the LP solution ``x_by_edge`` violates (only weekly rows with a
+    fractional member can be cut)."""
+    x_all = x_by_edge[rows.index]
+    is_fractional = ((x_all > SUPPORT_THRESHOLD) & (x_all < 1 - SUPPORT_THRESHOLD)).astype(np.int64)
+    fractional_members = np.add.reduceat(is_fractional, rows.start[:-1]) if len(rows) else np.zeros(0)
+    weekly = np.flatnonzero((rows.kind == WEEKLY) & (np.diff(rows.start) > 0) & (fractional_members > 0))
+    rooms = _room(pool, rules, rows.owner[weekly], rows.point[weekly])
+    owners, starts, divisors = [], [], []
+    for r, room in zip(weekly.tolist(), rooms.tolist(), strict=True):
+        members = rows.index[rows.start[r] : rows.start[r + 1]]
+        x = x_by_edge[members]
+        duration = edges.end[members] - edges.start[members]
+        for q in np.unique(duration[x > SUPPORT_THRESHOLD]).tolist():
+            if float(np.floor(duration / q) @ x) > np.floor(room / q) + CUT_TOLERANCE:
+                owners.append(rows.owner[r])
+                starts.append(rows.point[r])
+                divisors.append(q)
+    return Cuts(np.asarray(owners, np.int64), np.asarray(starts, float), np.asarray(divisors, float))
+
+
+def _row_activity(edges: EdgeSet, line: Timeline, rows: Rows, dual: np.ndarray) -> np.ndarray:
+    """For every edge (not only those in the rows), sum of coef * dual over the rows it would be in.
+
+    A row is defined by what it means (this shortfall's seats; this practitioner at instant t; this
+    practitioner's week from X), so an edge outside the restricted LP belongs to it exactly when it
+    would have been built into it.
+    """
+    total = np.zeros(len(edges))
+    priced = dual > PRICING_TOLERANCE
+    headcount = np.zeros(len(edges.shortfalls))
+    is_headcount = priced & (rows.kind == HEADCOUNT)
+    headcount[rows.owner[is_headcount]] = dual[is_headcount]
+    total += headcount[edges.shortfall]
+
+    on_line = np.zeros(len(line.key))
+    cliques = np.flatnonzero(priced & (rows.kind == CLIQUE))
+    if len(cliques):
+        point_key = rows.owner[cliques] * _KEY_SCALE + rows.point[cliques]
+        lo = np.searchsorted(line.key, point_key - line.longest, side="right")
+        hi = np.searchsorted(line.key, point_key, side="right")
+        row, member = _ranges(lo, hi)
+        covers = line.extended_end[member] > rows.point[cliques][row]
+        np.add.at(on_line, member[covers], dual[cliques][row[covers]])
+    weeks = np.flatnonzero(priced & (rows.kind == WEEKLY))
+    if len(weeks):
+        window_key = rows.owner[weeks] * _KEY_SCALE + rows.point[weeks]
+        lo = np.searchsorted(line.key, window_key, side="left")
+        hi = np.searchsorted(line.key, window_key + WEEK, side="left")
+        step = np.zeros(len(line.key) + 1)
+        np.add.at(step, lo, dual[weeks])
+        np.add.at(step, hi, -dual[weeks])
+        on_line += np.cumsum(step)[:-1] * line.duration / HOUR
+    rounded = np.flatnonzero(priced & (rows.kind == WEEKLY_ROUNDED))
+    if len(rounded):
+        window_key = rows.owner[rounded] * _KEY_SCALE + rows.point[rounded]
+        lo = np.searchsorted(line.key, window_key, side="left")
+        hi = np.searchsorted(line.key, window_key + WEEK, side="left")
+        row, member = _ranges(lo, hi)
+        coefficient = np.floor(line.duration[member] / rows.divisor[rounded][row])
+        np.add.at(on_line, member, coefficient * dual[rounded][row])
+    total[line.order] += on_line
+    return total
+
+
+# Solving ------------------------------------------------------------------------------------------
+
+_banner_shown = False
+
+
+def _highs() -> highspy.Highs:
+    """A quiet solver. HiGHS prints a banner on stdout at first construction, which would corrupt
+    the CLI's JSON output (and worker logs), so the first one is built with fd 1 on /dev/null."""
+    global _banner_shown
+    if _banner_shown:
+        solver = highspy.Highs()
+    else:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 1)
+            solver = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(devnull)
+        _banner_shown = True
+    solver.setOptionValue("output_flag", False)
+    return solver
+
+
+@dataclass
+class Solution:
+    x: np.ndarray | None  # over the given columns
+    objective: float | None
+    row_dual: np.ndarray | None  # over all rows (zero for rows left out); LP only
+    is_optimal: bool
+    bound: float | None = None  # MIP: the solver's dual bound; LP: the optimum
+
+
+def _solve(
+    scores: np.ndarray,
+    rows: Rows,
+    columns: np.ndarray,
+    *,
+    integer: bool,
+    time_limit: float,
+    start: np.ndarray | None = None,
+) -> Solution:
+    """Maximise scores . x over the given columns (edge indices); ``rows`` must be built for them."""
+    n = len(columns)
+    if n == 0:
+        return Solution(np.zeros(0), 0.0, np.zeros(len(rows)), True)
+    local = np.full(len(scores), -1, dtype=np.int64)
+    local[columns] = np.arange(n)
+    lp = highspy.HighsLp()
+    lp.num_col_ = n
+    lp.num_row_ = len(rows)
+    lp.sense_ = highspy.ObjSense.kMaximize
+    lp.col_cost_ = scores[columns].astype(float)
+    lp.col_lower_ = np.zeros(n)
+    lp.col_upper_ = np.ones(n)
+    lp.row_lower_ = np.full(len(rows), -highspy.kHighsInf)
+    lp.row_upper_ = rows.upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = rows.start.astype(np.int32)
+    lp.a_matrix_.index_ = local[rows.index].astype(np.int32)
+    lp.a_matrix_.value_ = rows.value
+    if integer:
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * n
+    solver = _highs()
+    solver.setOptionValue("time_limit", float(max(time_limit, 0.05)))
+    solver.setOptionValue("random_seed", 1)
+    if integer:
+        solver.setOptionValue("mip_rel_gap", MIP_RELATIVE_GAP if n > SMALL_MIP_COLUMNS else 1e-9)
+    else:
+        # Presolve costs more than it saves on these sparse, already-reduced LPs (measured 3x).
+        solver.setOptionValue("presolve", "off")
+    solver.passModel(lp)
+    if start is not None:
+        # A feasible incumbent (greedy) so that a time-limited MIP never returns something worse.
+        incumbent = highspy.HighsSolution()
+        incumbent.col_value = np.isin(columns, start).astype(float).tolist()
+        incumbent.value_valid = True
+        solver.setSolution(incumbent)
+    solver.run()
+    is_optimal = solver.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    solution = solver.getSolution()
+    if not solution.value_valid:
+        return Solution(None, None, None, False)
+    row_dual = np.asarray(solution.row_dual) if not integer and solution.dual_valid else None
+    x = np.asarray(solution.col_value)
+    bound = (
+        float(solver.getInfo().mip_dual_bound)
+        if integer
+        else (float(scores[columns] @ x) if is_optimal else None)
+    )
+    return Solution(x, float(scores[columns] @ x), row_dual, is_optimal, bound)
+
+
+def _initial_columns(edges: EdgeSet) -> np.ndarray:
+    """The best few edges of each shortfall (edges arrive in ranking order within a shortfall)."""
+    first = np.searchsorted(edges.shortfall, edges.shortfall, side="left")
+    rank = np.arange(len(edges)) - first
+    headcount = np.array([s.headcount for s in edges.shortfalls])
+    return rank < INITIAL_COLUMNS_PER_SEAT * headcount[edges.shortfall] + INITIAL_COLUMNS_EXTRA
+
+
+@dataclass
+class Relaxation:
+    solution: Solution
+    columns: np.ndarray  # edge indices the solution is over
+    reduced_cost: np.ndarray | None  # over every edge, when optimal
+    rounds: int
+    cuts: Cuts
+
+    @property
+    def bound(self) -> float | None:
+        return self.solution.objective if self.solution.is_optimal else None
+
+
+def solve_relaxation(
+    edges: EdgeSet, pool: PractitionerPool, rules: Rules, *, time_limit: float, use_cuts: bool = True
+) -> Relaxation:
+    """The LP relaxation over every edge, by column generation, tightened by rounded weekly rows.
+
+    Most of the hundreds of thousands of edges never matter: start from each shortfall's best few,
+    then add every edge whose reduced cost (score minus the duals of the rows it would sit in) is
+    positive. When none is, the duals are feasible for the LP over all edges, so this optimum is the
+    full LP optimum: an upper bound on any assignment, and reduced costs for every edge. Before
+    pricing, weekly rows the solution cheats on are rounded (see ``Cuts``) and the LP re-solved.
+    """
+    began = time.perf_counter()
+    everything = np.arange(len(edges))
+    line = Timeline.of(edges, everything, rules)
+    active = _initial_columns(edges)
+    cuts = Cuts.none()
+    rounds = cut_rounds = 0
+    while True:
+        rounds += 1
+        columns = np.flatnonzero(active)
+        rows = build_rows(edges, pool, rules, columns, cuts)
+        remaining = time_limit - (time.perf_counter() - began)
+        solution = _solve(edges.score, rows, columns, integer=False, time_limit=remaining)
+        if solution.row_dual is None or not solution.is_optimal or solution.x is None:
+            return Relaxation(solution, columns, None, rounds, cuts)
+        # Cut and price in the same round: cuts hold whatever the columns, and the duals price
+        # correctly for the rows this LP had. Done only when a round adds neither.
+        violated = Cuts.none()
+        if use_cuts and cut_rounds < MAX_CUT_ROUNDS:
+            x_by_edge = np.zeros(len(edges))
+            x_by_edge[columns] = solution.x
+            violated = _separate(edges, rows, x_by_edge, pool, rules)
+        reduced = edges.score - _row_activity(edges, line, rows, solution.row_dual)
+        entering = ~active & (reduced > PRICING_TOLERANCE)
+        if not entering.any() and not len(violated):
+            return Relaxation(solution, columns, reduced, rounds, cuts)
+        if len(violated):
+            cuts = cuts.extended(violated)
+            cut_rounds += 1
+        active[_best_entering(edges, np.flatnonzero(entering), reduced)] = True
+
+
+def _best_entering(edges: EdgeSet, entering: np.ndarray, reduced: np.ndarray) -> np.ndarray:
+    """Partial pricing: per shortfall only the few most attractive entering edges, so that on dense
+    instances one round does not pull hundreds of thousands of columns into the LP. Column
+    generation still ends only when no edge has a positive reduced cost."""
+    order = entering[np.lexsort((-reduced[entering], edges.shortfall[entering]))]
+    group = edges.shortfall[order]
+    first = np.searchsorted(group, group, side="left")
+    rank = np.arange(len(order)) - first
+    headcount = np.array([s.headcount for s in edges.shortfalls])
+    return order[rank < ENTERING_COLUMNS_PER_SEAT * headcount[group] + ENTERING_COLUMNS_EXTRA]
+
+
+def assign(
+    shortfalls: Sequence[Shortfall],
+    wards: Mapping[str, Ward],
+    pool: PractitionerPool,
+    rules: Rules | None = None,
+    weights: Weights | WeightBook | None = None,
+    time_limit: float = DEFAULT_TIME_LIMIT,
+) -> AssignmentResult:
+    """Maximise total score over the horizon under every hard rule (LP, then a MIP on the edges
+    the LP says can matter)."""
+    rules = rules or Rules()
+    began = time.perf_counter()
+    edges = build_edges(shortfalls, wards, pool, rules, weights)
+    timings = {"edges": time.perf_counter() - began}
+    return assign_edges(edges, pool, rules, time_limit=time_limit, began=began, timings=timings)
+
+
+def assign_edges(
+    edges: EdgeSet,
+    pool: PractitionerPool,
+    rules: Rules,
+    *,
+    time_limit: float = DEFAULT_TIME_LIMIT,
+    began: float | None = None,
+    timings: dict[str, float] | None = None,
+) -> AssignmentResult:
+    began = time.perf_counter() if began is None else began
+    timings = {} if timings is None else timings
+    chosen: np.ndarray | None = None
+    method = "greedy"
+    bound = None
+    if len(edges):
+        mark = time.perf_counter()
+        relaxed = solve_relaxation(edges, pool, rules, time_limit=time_limit)
+        timings["lp"] = time.perf_counter() - mark
+        timings["lp_rounds"] = relaxed.rounds
+        x = relaxed.solution.x
+        if x is not None:
+            bound = relaxed.bound
+            fractional = (x > SUPPORT_THRESHOLD) & (x < 1 - SUPPORT_THRESHOLD)
+            if bound is not None and not fractional.any():
+                chosen, method = relaxed.columns[x > 0.5], "lp"
+            elif relaxed.bound is not None:
+                chosen, method = _mip_near_the_bound(edges, pool, rules, relaxed, began, time_limit, timings)
+    if chosen is None:
+        # The LP did not finish within the time limit: fall back to greedy (always feasible).
+        chosen, method = greedy_by_score(edges, pool, rules), "greedy"
+    kept, repaired = validate_and_repair(chosen, edges, pool, rules)
+    return _result(kept, edges, pool, method, bound, began, repaired, timings)
+
+
+def _mip_near_the_bound(
+    edges: EdgeSet,
+    pool: PractitionerPool,
+    rules: Rules,
+    relaxed: Relaxation,
+    began: float,
+    time_limit: float,
+    timings: dict[str, float],
+) -> tuple[np.ndarray | None, str]:
+    """Solve the 0/1 program over the edges the LP says can matter.
+
+    Reduced-cost argument: with LP bound B, any assignment using an edge of reduced cost -d is worth
+    at most B - d. So the MIP over the LP support plus every edge with reduced cost >= -w contains
+    every assignment worth more than B - w. First w = MIP_REDUCED_COST_WINDOW; if the result is
+    further than that from B, widen w to the remaining gap (which makes the answer provably optimal)
+    when that set of edges is still small enough to solve.
+    """
+    assert relaxed.solution.x is not None
+    support = np.zeros(len(edges), bool)
+    support[relaxed.columns[relaxed.solution.x > SUPPORT_THRESHOLD]] = True
+    window = MIP_REDUCED_COST_WINDOW
+    chosen: np.ndarray | None = None
+    method = "greedy"
+    mark = time.perf_counter()
+    for attempt in range(2):
+        pick = support.copy()
+        if relaxed.reduced_cost is not None:
+            pick |= relaxed.reduced_cost >= -window
+        columns = np.flatnonzero(pick)
+        if attempt and len(columns) > max(WIDENED_MIP_GROWTH * timings["mip_columns"], SMALL_MIP_COLUMNS):
+            break
+        remaining = time_limit - (time.perf_counter() - began)
+        if attempt and remaining < 0.5:
+            break
+        rows = build_rows(edges, pool, rules, columns, relaxed.cuts)
+        if chosen is None:
+            # LP rounding: take edges by LP value, then score, while they fit. A good incumbent, so a
+            # MIP stopped by the time limit still returns something close to the bound.
+            lp_value = np.zeros(len(edges))
+            lp_value[relaxed.columns] = relaxed.solution.x
+            chosen = _pick(
+                columns[np.lexsort((columns, -edges.score[columns], -lp_value[columns]))], edges, pool, rules
+            )
+            method = "lp rounding"
+        integral = _solve(edges.score, rows, columns, integer=True, time_limit=remaining, start=chosen)
+        timings["mip_columns"] = len(columns)
+        if integral.x is None:
+            break
+        found = columns[integral.x > 0.5]
+        if edges.score[found].sum() >= edges.score[chosen].sum():
+            chosen, method = found, "lp+mip"
+        gap = (relaxed.bound or 0.0) - float(edges.score[chosen].sum())
+        if relaxed.bound is None or relaxed.reduced_cost is None or gap <= window + 1e-9:
+            break
+        window = gap
+    timings["mip"] = time.perf_counter() - mark
+    return chosen, method
+
+
+def exact_assign(
+    edges: EdgeSet,
+    pool: PractitionerPool,
+    rules: Rules,
+    *,
+    time_limit: float = 600.0,
+    start: AssignmentResult | None = None,
+    window: float | None = None,
+) -> AssignmentResult:
+    """A reference MIP for benchmarks, with a proven upper bound on the true optimum.
+
+    ``window=None`` solves the MIP over every edge. With a window w, it solves over the LP support
+    plus every edge whose LP reduced cost is >= -w; by the reduced-cost argument any assignment
+    using another edge is worth at most (LP bound - w), so the optimum over all edges is at most
+    max(MIP bound, LP bound - w): that is ``upper_bound``, and ``method`` is "optimal" when the
+    objective reaches it. ``start`` (e.g. the engine's answer) seeds the incumbent.
+    """
+    began = time.perf_counter()
+    relaxed = solve_relaxation(edges, pool, rules, time_limit=time_limit)
+    if window is None or relaxed.reduced_cost is None or relaxed.bound is None or relaxed.solution.x is None:
+        columns, floor_bound = np.arange(len(edges)), None
+    else:
+        pick = relaxed.reduced_cost >= -window
+        pick[relaxed.columns[relaxed.solution.x > SUPPORT_THRESHOLD]] = True
+        columns, floor_bound = np.flatnonzero(pick), relaxed.bound - window
+    rows = build_rows(edges, pool, rules, columns, relaxed.cuts)
+    incumbent = None
+    if start is not None:
+        index = {
+            (int(s), int(p)): e
+            for e, (s, p) in enumerate(zip(edges.shortfall, edges.practitioner, strict=True))
+        }
+        position = {pid: i for i, pid in enumerate(pool.ids)}
+        shortfall_index = {sf.id: k for k, sf in enumerate(edges.shortfalls)}
+        incumbent = np.array(
+            [index[(shortfall_index[a.shortfall], position[a.practitioner])] for a in start.assignments],
+            np.int64,
+        )
+    remaining = max(1.0, time_limit - (time.perf_counter() - began))
+    solution = _solve(edges.score, rows, columns, integer=True, time_limit=remaining, start=incumbent)
+    chosen = columns[solution.x > 0.5] if solution.x is not None else greedy_by_score(edges, pool, rules)
+    kept, repaired = validate_and_repair(chosen, edges, pool, rules)
+    result = _result(kept, edges, pool, "mip", relaxed.bound, began, repaired, {"mip_columns": len(columns)})
+    bounds = [b for b in (solution.bound, floor_bound) if b is not None]
+    result.upper_bound = max(bounds) if bounds else None
+    if result.upper_bound is not None and result.objective >= result.upper_bound - 1e-6:
+        result.method = "optimal"
+    elif result.upper_bound is not None:
+        result.method = f"gap {result.upper_bound - result.objective:.3f}"
+    return result
+
+
+def _result(
+    chosen: np.ndarray,
+    edges: EdgeSet,
+    pool: PractitionerPool,
+    method: str,
+    lp_bound: float | None,
+    began: float,
+    repaired: int,
+    timings: dict[str, float],
+) -> AssignmentResult:
+    chosen = chosen[np.lexsort((-edges.score[chosen], edges.shortfall[chosen]))]
+    assignments = [
+        Assignment(edges.shortfalls[s].id, pool.ids[p], float(score))
+        for s, p, score in zip(
+            edges.shortfall[chosen].tolist(), edges.practitioner[chosen].tolist(), edges.score[chosen].tolist(),
+            strict=True,
+        )
+    ]  # fmt: skip
+    return AssignmentResult(
+        assignments=assignments,
+        objective=round(float(edges.score[chosen].sum()), 6),
+        filled=len(assignments),
+        seconds=time.perf_counter() - began,
+        method=method,
+        lp_bound=lp_bound,
+        edges=edges,
+        pool=pool,
+        repaired=repaired,
+        timings=timings,
+    )
+
+
+# Greedy and validation (exact integer-second arithmetic) -----------------------------------------
+
+
+class Rota:
+    """One practitioner's shifts (booked + chosen), for incremental feasibility checks."""
+
+    def __init__(self, booked: list[tuple[float, float]], cap_seconds: float, rest_seconds: float) -> None:
+        self.shifts = sorted(booked)
+        self.cap = cap_seconds
+        self.rest = rest_seconds
+
+    def can_take(self, start: float, end: float) -> bool:
+        for other_start, other_end in self.shifts:
+            if other_start < end + self.rest and start < other_end + self.rest:
+                return False
+        trial = sorted((*self.shifts, (start, end)))
+        starts = [s for s, _ in trial]
+        for window_start, _ in trial:
+            if not (window_start <= start < window_start + WEEK):
+                continue
+            lo, hi = bisect_left(starts, window_start), bisect_left(starts, window_start + WEEK)
+            if sum(e - s for s, e in trial[lo:hi]) > self.cap:
+                return False
+        return True
+
+    def take(self, start: float, end: float) -> None:
+        index = bisect_right(self.shifts, (start, end))
+        self.shifts.insert(index, (start, end))
+
+
+def _rotas(pool: PractitionerPool, rules: Rules) -> dict[int, Rota]:
+    cap = pool.week_cap_seconds(rules)
+    rest = rules.min_rest_hours * HOUR
+    booked: dict[int, list[tuple[float, float]]] = {}
+    for owner, start, end in zip(pool.booked_owner.tolist(), pool.booked_start.tolist(), pool.booked_end.tolist(),
+                                 strict=True):  # fmt: skip
+        booked.setdefault(owner, []).append((start, end))
+
+    class Rotas(dict):  # type: ignore[type-arg]
+        def __missing__(self, position: int) -> Rota:
+            rota = self[position] = Rota(booked.get(position, []), float(cap[position]), rest)
+            return rota
+
+    return Rotas()
+
+
+def _pick(candidates: np.ndarray, edges: EdgeSet, pool: PractitionerPool, rules: Rules) -> np.ndarray:
+    rotas = _rotas(pool, rules)
+    taken = np.zeros(len(edges.shortfalls), np.int64)
+    seats = np.array([s.headcount for s in edges.shortfalls])
+    chosen = []
+    for e in candidates.tolist():
+        s = int(edges.shortfall[e])
+        if taken[s] >= seats[s]:
+            continue
+        rota = rotas[int(edges.practitioner[e])]
+        if rota.can_take(edges.start[e], edges.end[e]):
+            rota.take(edges.start[e], edges.end[e])
+            taken[s] += 1
+            chosen.append(e)
+    return np.asarray(chosen, dtype=np.int64)
+
+
+def greedy_by_score(edges: EdgeSet, pool: PractitionerPool, rules: Rules) -> np.ndarray:
+    """Best edges first across the whole horizon (the fallback when the solver gives nothing)."""
+    order = np.lexsort((edges.shortfall, -edges.score))
+    return _pick(order, edges, pool, rules)
+
+
+def greedy_by_start_time(edges: EdgeSet, pool: PractitionerPool, rules: Rules) -> np.ndarray:
+    """Shortfalls in start order, each taking its best still-free practitioners (today's practice)."""
+    order = np.lexsort((np.arange(len(edges)), edges.shortfall, edges.start))
+    return _pick(order, edges, pool, rules)
+
+
+def greedy_assign(edges: EdgeSet, pool: PractitionerPool, rules: Rules) -> AssignmentResult:
+    began = time.perf_counter()
+    chosen = greedy_by_start_time(edges, pool, rules)
+    return _result(chosen, edges, pool, "greedy_by_start_time", None, began, 0, {})
+
+
+def validate_and_repair(
+    chosen: np.ndarray, edges: EdgeSet, pool: PractitionerPool, rules: Rules
+) -> tuple[np.ndarray, int]:
+    """Re-check the whole assignment exactly; drop any edge that would break a rule (lowest score loses).
+
+    Re-adding chosen edges best-first through the same incremental checks keeps every edge of a
+    feasible assignment, so this only ever drops when something upstream went wrong.
+    """
+    chosen = np.unique(chosen)
+    order = chosen[np.lexsort((chosen, -edges.score[chosen]))]
+    kept = _pick(order, edges, pool, rules)
+    duplicate_pairs = len(
+        set(zip(edges.shortfall[kept].tolist(), edges.practitioner[kept].tolist(), strict=True))
+    )
+    assert duplicate_pairs == len(kept)
+    return np.sort(kept), len(chosen) - len(kept)

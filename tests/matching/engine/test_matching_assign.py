@@ -1,0 +1,220 @@
+"""Batch assignment: always feasible (checked independently), optimal on small instances."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from matching.engine.assign import assign, build_edges, greedy_assign
+from matching.engine.generate import generate_instance
+from matching.engine.instance import Instance, dump_instance, solution_document
+from matching.engine.model import Interval, Practitioner, Rules, Shortfall, Ward
+from matching.engine.snapshot import build_pool
+
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
+WARD = Ward("W1", "T1", "adult_acute", 53.48, -2.24, name="Oak Ward")
+
+
+def solve(instance: Instance, **options):
+    pool = build_pool(instance.practitioners, instance.wards, instance.now)
+    return assign(instance.shortfalls, instance.ward_by_id, pool, instance.rules, **options)
+
+
+def document(result, with_edges: bool = True) -> dict:
+    edges = list(result.edge_list()) if with_edges else None
+    return json.loads(
+        json.dumps(solution_document(result.assignments, result.objective, result.seconds, edges))
+    )
+
+
+def shift(day: int, hour: int, hours: float) -> tuple[datetime, datetime]:
+    start = NOW + timedelta(days=day, hours=hour)
+    return start, start + timedelta(hours=hours)
+
+
+def test_one_practitioner_is_not_given_two_clashing_shifts():
+    early, late = shift(1, 7, 12), shift(1, 15, 8)
+    instance = Instance(
+        now=NOW,
+        rules=Rules(),
+        wards=(WARD,),
+        shortfalls=(
+            Shortfall("S1", "W1", "rmn", 5, *early),
+            Shortfall("S2", "W1", "rmn", 5, *late),
+        ),
+        practitioners=(Practitioner("P1", "rmn", 5, "female", 53.48, -2.24, 20.0),),
+    )
+
+    result = solve(instance)
+
+    assert len(list(result.edge_list())) == 2
+    assert [a.practitioner for a in result.assignments] == ["P1"]
+
+
+def test_rest_between_assigned_shifts_is_respected_across_the_batch():
+    # Day shift ending 19:00 and a night starting 06:00 next day: 11 h apart, allowed; 05:59 is not.
+    instance = Instance(
+        now=NOW,
+        rules=Rules(),
+        wards=(WARD,),
+        shortfalls=(
+            Shortfall("S1", "W1", "rmn", 5, *shift(1, 7, 12)),
+            Shortfall("S2", "W1", "rmn", 5, *shift(2, 6, 8)),
+            Shortfall(
+                "S3", "W1", "rmn", 5, NOW + timedelta(days=3, hours=7), NOW + timedelta(days=3, hours=19)
+            ),
+            Shortfall(
+                "S4",
+                "W1",
+                "rmn",
+                5,
+                NOW + timedelta(days=4, hours=5, minutes=59),
+                NOW + timedelta(days=4, hours=12),
+            ),
+        ),
+        practitioners=(Practitioner("P1", "rmn", 5, "female", 53.48, -2.24, 20.0),),
+    )
+
+    result = solve(instance)
+
+    assert [a.shortfall for a in result.assignments] in (["S1", "S2", "S3"], ["S1", "S2", "S4"])
+
+
+def test_weekly_cap_limits_assigned_shifts_together_with_booked_ones():
+    # 24 h booked; four 12 h shortfalls on separate days; cap 48 h leaves room for two.
+    booked = (Interval(*shift(0, 8, 12)), Interval(*shift(2, 8, 12)))
+    instance = Instance(
+        now=NOW,
+        rules=Rules(),
+        wards=(WARD,),
+        shortfalls=tuple(Shortfall(f"S{d}", "W1", "rmn", 5, *shift(d, 8, 12)) for d in (1, 3, 4, 5)),
+        practitioners=(Practitioner("P1", "rmn", 5, "female", 53.48, -2.24, 20.0, booked=booked),),
+    )
+
+    result = solve(instance)
+
+    assert result.filled == 2
+
+
+def test_headcount_is_never_exceeded():
+    start, end = shift(1, 7, 12)
+    people = tuple(Practitioner(f"P{n}", "rmn", 5, "female", 53.48, -2.24, 20.0) for n in range(5))
+    instance = Instance(
+        NOW, Rules(), (WARD,), (Shortfall("S1", "W1", "rmn", 5, start, end, headcount=3),), people
+    )
+
+    result = solve(instance)
+
+    assert result.filled == 3 and len({a.practitioner for a in result.assignments}) == 3
+
+
+def test_generated_instance_solution_passes_the_independent_checker(checker):
+    instance = generate_instance(shortfalls=300, practitioners=900, seed=11)
+
+    result = solve(instance)
+
+    assert result.method in ("lp", "lp+mip")
+    assert checker.check_solution(dump_instance(instance), document(result)) == []
+    assert result.repaired == 0
+    assert result.objective <= result.lp_bound + 1e-6
+
+
+def test_engine_edges_are_exactly_the_pairs_the_checker_finds_eligible(checker):
+    instance = generate_instance(shortfalls=60, practitioners=300, seed=4)
+    pool = build_pool(instance.practitioners, instance.wards, instance.now)
+
+    edges = build_edges(instance.shortfalls, instance.ward_by_id, pool, instance.rules)
+    engine_pairs = {
+        (instance.shortfalls[s].id, pool.ids[p])
+        for s, p in zip(edges.shortfall, edges.practitioner, strict=True)
+    }
+
+    assert engine_pairs == set(checker.Checker(dump_instance(instance)).missing_edges())
+
+
+def test_greedy_by_start_time_is_feasible_and_no_better_than_the_engine(checker):
+    instance = generate_instance(shortfalls=300, practitioners=900, seed=12)
+    pool = build_pool(instance.practitioners, instance.wards, instance.now)
+    result = assign(instance.shortfalls, instance.ward_by_id, pool, instance.rules)
+
+    greedy = greedy_assign(result.edges, pool, instance.rules)
+
+    assert checker.check_solution(dump_instance(instance), document(greedy)) == []
+    assert greedy.objective <= result.objective
+
+
+# Optimality on small random instances, against brute force over the same edges ----------------------
+
+
+@st.composite
+def small_instances(draw: st.DrawFn) -> Instance:
+    wards = (WARD, Ward("W2", "T2", "picu", 53.50, -2.20, name="Ash Ward"))
+    shortfalls = []
+    for k in range(draw(st.integers(1, 5))):
+        start = NOW + timedelta(hours=draw(st.integers(0, 8 * 24)))
+        shortfalls.append(
+            Shortfall(
+                id=f"S{k}",
+                ward=draw(st.sampled_from(["W1", "W2"])),
+                role="rmn",
+                min_band=5,
+                start=start,
+                end=start + timedelta(hours=draw(st.sampled_from([8, 12, 12.5]))),
+                headcount=draw(st.integers(1, 2)),
+            )
+        )
+    people = []
+    for k in range(draw(st.integers(1, 4))):
+        booked = ()
+        if draw(st.booleans()):
+            start = NOW + timedelta(hours=draw(st.integers(0, 8 * 24)))
+            booked = (Interval(start, start + timedelta(hours=12)),)
+        people.append(
+            Practitioner(
+                id=f"P{k}",
+                role="rmn",
+                band=5,
+                gender="female",
+                lat=53.48 + draw(st.floats(-0.05, 0.05)),
+                lon=-2.24,
+                radius_km=30.0,
+                week_hours_cap=draw(st.sampled_from([20.0, 25.0, 36.0, 48.0])),
+                booked=booked,
+            )
+        )
+    return Instance(
+        NOW, Rules(min_rest_hours=draw(st.sampled_from([8.0, 11.0]))), wards, tuple(shortfalls), tuple(people)
+    )
+
+
+def brute_force_optimum(checker_module, instance_doc: dict, edges: list[dict]) -> float:
+    check = checker_module.Checker(instance_doc)
+    best = 0.0
+
+    def search(k: int, chosen: list[dict], total: float) -> None:
+        nonlocal best
+        best = max(best, total)
+        if k == len(edges) or total + sum(e["score"] for e in edges[k:]) <= best:
+            return
+        trial = [*chosen, edges[k]]
+        if not check.solution_problems(trial):  # every rule is monotone, so prune on the first breach
+            search(k + 1, trial, total + edges[k]["score"])
+        search(k + 1, chosen, total)
+
+    search(0, [], 0.0)
+    return best
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instance=small_instances())
+def test_assignment_matches_the_brute_force_optimum_over_the_same_edges(checker, instance):
+    result = solve(instance)
+    solution = document(result)
+    instance_doc = dump_instance(instance)
+
+    assert checker.check_solution(instance_doc, solution) == []
+    optimum = brute_force_optimum(checker, instance_doc, solution["edges"])
+    assert round(result.objective, 6) == round(optimum, 6)
