@@ -153,6 +153,7 @@ def engine_shortfalls(shortfalls: Iterable[ShortfallModel]) -> list[engine.Short
                 desired_competences=frozenset(competences.get(s.id, ())),
                 gender=s.gender_requirement or None,
                 rate_cap=float(s.rate_cap) if s.rate_cap is not None else None,
+                extra_radius_km=float(s.extra_radius_km),
             )
         )
     return result

@@ -110,6 +110,7 @@ def build_edges(
         key = (
             shortfall.ward, shortfall.role, shortfall.min_band, shortfall.gender,
             shortfall.rate_cap, shortfall.desired_competences, is_night_shift(shortfall.start),
+            shortfall.extra_radius_km,
         )  # fmt: skip
         groups.setdefault(key, []).append(k)
     per_shortfall: list[tuple[np.ndarray, np.ndarray]] = [(np.zeros(0, np.int64), np.zeros(0))] * len(

@@ -127,8 +127,9 @@ def explain_pair(
     km = float(
         distance_km(lat1, np.radians([p.lon]), np.cos(lat1), lat2, np.radians([ward.lon]), np.cos(lat2))[0]
     )
-    if not km <= p.radius_km:
-        blockers.append(Blocker("travel", f"{km:.1f} km away, travel radius {p.radius_km:g} km"))
+    if not km <= p.radius_km + shortfall.extra_radius_km:
+        reach = p.radius_km + shortfall.extra_radius_km
+        blockers.append(Blocker("travel", f"{km:.1f} km away, travel radius {reach:g} km"))
     rate = np.nan if p.hourly_rate is None else p.hourly_rate
     if not is_within_rate(rate, shortfall.rate_cap):
         blockers.append(Blocker("rate", f"Rate £{rate:.2f}/h is above the cap £{shortfall.rate_cap:.2f}/h"))
@@ -266,7 +267,7 @@ def pair_masks(
 ) -> dict[str, np.ndarray]:
     """Every rule over the whole pool, True = passes (for 'why not offered' and for tests)."""
     masks = _static_masks(shortfall, ward, pool, rules)
-    masks["travel"] = _distances(ward, pool) <= pool.radius_km
+    masks["travel"] = _distances(ward, pool) <= pool.radius_km + shortfall.extra_radius_km
     for code, fails in _time_failures(shortfall, pool, rules, np.arange(pool.size)).items():
         masks[code] = ~fails
     return {code: masks[code] for code in RULE_CODES}
@@ -286,7 +287,7 @@ def static_positions(
         passing &= masks[code]
     positions = np.flatnonzero(passing)
     km = _distances(ward, pool, positions)
-    near = km <= pool.radius_km[positions]
+    near = km <= pool.radius_km[positions] + shortfall.extra_radius_km
     return positions[near], km[near]
 
 

@@ -47,6 +47,7 @@ class Shortfall:
     desired_competences: frozenset[str] = frozenset()
     gender: str | None = None
     rate_cap: float | None = None  # max hourly rate the trust will pay, None = no cap
+    extra_radius_km: float = 0.0  # agency broadening: added to every practitioner's travel radius
 
     @property
     def seconds(self) -> int:

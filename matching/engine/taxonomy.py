@@ -228,7 +228,13 @@ CREDENTIAL_ALIASES: Mapping[str, tuple[str, ...]] = {
 COMPETENCE_ALIASES: Mapping[str, tuple[str, ...]] = {
     code: (code.replace("_", " "),) for code in COMPETENCES
 } | {
-    "observations_1to1": ("one to one observation", "1 to 1 obs", "enhanced observation", "1 1 obs", "1:1 obs"),
+    "observations_1to1": (
+        "one to one observation",
+        "1 to 1 obs",
+        "enhanced observation",
+        "1 1 obs",
+        "1:1 obs",
+    ),
     "detained_patients": ("mental health act", "mha", "detained patients", "sectioned patients"),
     "high_acuity": ("high acuity", "de escalation", "deescalation"),
     "ng_feeding": ("ng feeding", "nasogastric feeding", "ngt feeding"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
@@ -292,3 +293,19 @@ def test_vectorised_masks_and_scalar_blockers_agree(people, shortfall, rules):
         vector = {code for code in RULE_CODES if not masks[code][i]}
         assert scalar == vector, practitioner.id
         assert (i in positions.tolist()) == (not scalar)
+
+
+def test_broadened_radius_admits_a_practitioner_just_beyond_their_own():
+    ward = Ward(id="W1", trust="T1", setting="adult_acute", lat=53.4808, lon=-2.2426, name="Willow Ward")
+    start = datetime(2026, 12, 2, 7, 30, tzinfo=UTC)
+    shortfall = Shortfall(
+        id="S1", ward="W1", role="rmn", min_band=5, start=start, end=start + timedelta(hours=12)
+    )
+    # About 11.1 km north of the ward, with a 10 km radius.
+    nurse = Practitioner(id="P1", role="rmn", band=5, gender="female", lat=53.5808, lon=-2.2426, radius_km=10)
+
+    narrow = explain_pair(shortfall, ward, nurse, Rules(), start)
+    broad = explain_pair(replace(shortfall, extra_radius_km=5), ward, nurse, Rules(), start)
+
+    assert [b.code for b in narrow] == ["travel"]
+    assert broad == []
