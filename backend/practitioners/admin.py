@@ -108,7 +108,14 @@ class PlacementReviewItemInline(admin.TabularInline):
 
 @admin.register(PlacementImport)
 class PlacementImportAdmin(admin.ModelAdmin):
-    list_display = ("practitioner", "filename", "rows_total", "rows_imported", "rows_for_review", "created_at")
+    list_display = (
+        "practitioner",
+        "filename",
+        "rows_total",
+        "rows_imported",
+        "rows_for_review",
+        "created_at",
+    )
     list_select_related = ("practitioner__user",)
     search_fields = ("practitioner__user__last_name", "=practitioner__registration_number", "filename")
     raw_id_fields = ("practitioner", "uploaded_by")

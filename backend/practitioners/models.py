@@ -242,7 +242,9 @@ class PlacementImport(BaseModel):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["practitioner", "file_sha256"], name="placement_import_once_per_file")
+            models.UniqueConstraint(
+                fields=["practitioner", "file_sha256"], name="placement_import_once_per_file"
+            )
         ]
 
     def __str__(self) -> str:
@@ -258,7 +260,9 @@ class PlacementReviewItem(BaseModel):
         RESOLVED = "resolved", "Resolved"
         DISMISSED = "dismissed", "Dismissed"
 
-    placement_import = models.ForeignKey(PlacementImport, on_delete=models.CASCADE, related_name="review_items")
+    placement_import = models.ForeignKey(
+        PlacementImport, on_delete=models.CASCADE, related_name="review_items"
+    )
     row_number = models.PositiveIntegerField()
     trust_text = models.CharField(max_length=200)
     ward_text = models.CharField(max_length=200)

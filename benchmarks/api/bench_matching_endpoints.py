@@ -73,7 +73,8 @@ def main() -> None:
     cold = (time.perf_counter() - began) * 1000
 
     candidates = [
-        timed(staff, f"/api/v1/shortfalls/{rng.choice(open_ids)}/candidates/?limit=50") for _ in range(args.requests)
+        timed(staff, f"/api/v1/shortfalls/{rng.choice(open_ids)}/candidates/?limit=50")
+        for _ in range(args.requests)
     ]
     blockers = [
         timed(staff, f"/api/v1/shortfalls/{rng.choice(open_ids)}/candidates/?limit=50&include_ineligible=1")

@@ -177,7 +177,11 @@ MATRIX = {
     ),
     ("get", "/api/v1/offers/"): (expect(403, 403, 403, 403, 200, 200), None, None),
     ("get", "/api/v1/offers/{id}/"): (expect(403, 403, 403, 403, 200, 404), lambda w: w.offer_x.id, None),
-    ("post", "/api/v1/offers/{id}/accept/"): (expect(403, 403, 403, 403, 201, 404), lambda w: w.offer_x.id, None),
+    ("post", "/api/v1/offers/{id}/accept/"): (
+        expect(403, 403, 403, 403, 201, 404),
+        lambda w: w.offer_x.id,
+        None,
+    ),
     ("post", "/api/v1/offers/{id}/decline/"): (
         expect(403, 403, 403, 403, 200, 404),
         lambda w: w.offer_x.id,

@@ -10,8 +10,8 @@ from django.utils import timezone
 from backend.core.models import OutboxMessage
 from backend.practitioners.models import PractitionerListing, WardExperience
 from jobs.models import Booking, Shortfall
-from jobs.services.bookings import book_practitioner
 from jobs.services.booking_lifecycle import complete_finished_bookings, send_shift_reminders
+from jobs.services.bookings import book_practitioner
 from tests import factories as f
 from tests.jobs.conftest import qualified, shift
 

@@ -6,179 +6,405 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Agency',
+            name="Agency",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=160, unique=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=160, unique=True)),
             ],
             options={
-                'verbose_name_plural': 'agencies',
-                'ordering': ['name'],
+                "verbose_name_plural": "agencies",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Competence',
+            name="Competence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=60, unique=True)),
-                ('name', models.CharField(max_length=160)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=60, unique=True)),
+                ("name", models.CharField(max_length=160)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='CredentialType',
+            name="CredentialType",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40, unique=True)),
-                ('name', models.CharField(max_length=160)),
-                ('validity_months', models.PositiveSmallIntegerField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=40, unique=True)),
+                ("name", models.CharField(max_length=160)),
+                ("validity_months", models.PositiveSmallIntegerField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Role',
+            name="Role",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40, unique=True)),
-                ('name', models.CharField(max_length=120)),
-                ('registration_body', models.CharField(blank=True, help_text='NMC, GMC, HCPC, SWE or blank', max_length=10)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=40, unique=True)),
+                ("name", models.CharField(max_length=120)),
+                (
+                    "registration_body",
+                    models.CharField(blank=True, help_text="NMC, GMC, HCPC, SWE or blank", max_length=10),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Setting',
+            name="Setting",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40, unique=True)),
-                ('name', models.CharField(max_length=120)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=40, unique=True)),
+                ("name", models.CharField(max_length=120)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Band',
+            name="Band",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveSmallIntegerField(unique=True)),
-                ('name', models.CharField(max_length=120)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveSmallIntegerField(unique=True)),
+                ("name", models.CharField(max_length=120)),
             ],
             options={
-                'ordering': ['number'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('number__gte', 2), ('number__lte', 9)), name='band_number_in_range')],
+                "ordering": ["number"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("number__gte", 2), ("number__lte", 9)),
+                        name="band_number_in_range",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Trust',
+            name="Trust",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=160, unique=True)),
-                ('ods_code', models.CharField(max_length=10, unique=True, verbose_name='ODS code')),
-                ('band_policy', models.CharField(choices=[('exact', 'Exact band only'), ('up', 'Book the band or above'), ('up_one', 'Book the band or one above')], default='up', max_length=10)),
-                ('score_weights', models.JSONField(blank=True, default=dict)),
-                ('escalate_hours_before', models.PositiveSmallIntegerField(default=12)),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='trusts', to='organisations.agency')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=160, unique=True)),
+                ("ods_code", models.CharField(max_length=10, unique=True, verbose_name="ODS code")),
+                (
+                    "band_policy",
+                    models.CharField(
+                        choices=[
+                            ("exact", "Exact band only"),
+                            ("up", "Book the band or above"),
+                            ("up_one", "Book the band or one above"),
+                        ],
+                        default="up",
+                        max_length=10,
+                    ),
+                ),
+                ("score_weights", models.JSONField(blank=True, default=dict)),
+                ("escalate_hours_before", models.PositiveSmallIntegerField(default=12)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="trusts",
+                        to="organisations.agency",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Site',
+            name="Site",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=160)),
-                ('address', models.CharField(blank=True, max_length=300)),
-                ('postcode', models.CharField(blank=True, max_length=10)),
-                ('latitude', models.FloatField(validators=[django.core.validators.MinValueValidator(-90), django.core.validators.MaxValueValidator(90)])),
-                ('longitude', models.FloatField(validators=[django.core.validators.MinValueValidator(-180), django.core.validators.MaxValueValidator(180)])),
-                ('trust', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='sites', to='organisations.trust')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=160)),
+                ("address", models.CharField(blank=True, max_length=300)),
+                ("postcode", models.CharField(blank=True, max_length=10)),
+                (
+                    "latitude",
+                    models.FloatField(
+                        validators=[
+                            django.core.validators.MinValueValidator(-90),
+                            django.core.validators.MaxValueValidator(90),
+                        ]
+                    ),
+                ),
+                (
+                    "longitude",
+                    models.FloatField(
+                        validators=[
+                            django.core.validators.MinValueValidator(-180),
+                            django.core.validators.MaxValueValidator(180),
+                        ]
+                    ),
+                ),
+                (
+                    "trust",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="sites",
+                        to="organisations.trust",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['trust__name', 'name'],
+                "ordering": ["trust__name", "name"],
             },
         ),
         migrations.CreateModel(
-            name='TrustRequirement',
+            name="TrustRequirement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('credential_type', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organisations.credentialtype')),
-                ('setting', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organisations.setting')),
-                ('trust', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='extra_requirements', to='organisations.trust')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "credential_type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="organisations.credentialtype",
+                    ),
+                ),
+                (
+                    "setting",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="organisations.setting",
+                    ),
+                ),
+                (
+                    "trust",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="extra_requirements",
+                        to="organisations.trust",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Ward',
+            name="Ward",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=160)),
-                ('aliases', models.JSONField(blank=True, default=list, help_text='Other names used in e-rosters')),
-                ('gender', models.CharField(choices=[('male', 'Male'), ('female', 'Female'), ('mixed', 'Mixed')], default='mixed', max_length=10)),
-                ('beds', models.PositiveSmallIntegerField(default=18)),
-                ('latitude', models.FloatField(validators=[django.core.validators.MinValueValidator(-90), django.core.validators.MaxValueValidator(90)])),
-                ('longitude', models.FloatField(validators=[django.core.validators.MinValueValidator(-180), django.core.validators.MaxValueValidator(180)])),
-                ('needs', models.JSONField(blank=True, default=list, help_text='Current needs tags, e.g. high_acuity')),
-                ('is_active', models.BooleanField(default=True)),
-                ('setting', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='wards', to='organisations.setting')),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='wards', to='organisations.site')),
-                ('trust', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='wards', to='organisations.trust')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=160)),
+                (
+                    "aliases",
+                    models.JSONField(blank=True, default=list, help_text="Other names used in e-rosters"),
+                ),
+                (
+                    "gender",
+                    models.CharField(
+                        choices=[("male", "Male"), ("female", "Female"), ("mixed", "Mixed")],
+                        default="mixed",
+                        max_length=10,
+                    ),
+                ),
+                ("beds", models.PositiveSmallIntegerField(default=18)),
+                (
+                    "latitude",
+                    models.FloatField(
+                        validators=[
+                            django.core.validators.MinValueValidator(-90),
+                            django.core.validators.MaxValueValidator(90),
+                        ]
+                    ),
+                ),
+                (
+                    "longitude",
+                    models.FloatField(
+                        validators=[
+                            django.core.validators.MinValueValidator(-180),
+                            django.core.validators.MaxValueValidator(180),
+                        ]
+                    ),
+                ),
+                (
+                    "needs",
+                    models.JSONField(
+                        blank=True, default=list, help_text="Current needs tags, e.g. high_acuity"
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                (
+                    "setting",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="wards",
+                        to="organisations.setting",
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="wards",
+                        to="organisations.site",
+                    ),
+                ),
+                (
+                    "trust",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="wards",
+                        to="organisations.trust",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['trust__name', 'name'],
+                "ordering": ["trust__name", "name"],
             },
         ),
         migrations.CreateModel(
-            name='SettingRequirement',
+            name="SettingRequirement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('credential_type', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organisations.credentialtype')),
-                ('role', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organisations.role')),
-                ('setting', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='requirements', to='organisations.setting')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "credential_type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="organisations.credentialtype",
+                    ),
+                ),
+                (
+                    "role",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="organisations.role",
+                    ),
+                ),
+                (
+                    "setting",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="requirements",
+                        to="organisations.setting",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('setting', 'credential_type', 'role'), name='setting_requirement_unique', nulls_distinct=False)],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("setting", "credential_type", "role"),
+                        name="setting_requirement_unique",
+                        nulls_distinct=False,
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='site',
-            constraint=models.UniqueConstraint(fields=('trust', 'name'), name='site_name_unique_per_trust'),
+            model_name="site",
+            constraint=models.UniqueConstraint(fields=("trust", "name"), name="site_name_unique_per_trust"),
         ),
         migrations.AddConstraint(
-            model_name='site',
-            constraint=models.CheckConstraint(condition=models.Q(('latitude__gte', -90), ('latitude__lte', 90), ('longitude__gte', -180), ('longitude__lte', 180)), name='site_coordinates_valid'),
+            model_name="site",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("latitude__gte", -90),
+                    ("latitude__lte", 90),
+                    ("longitude__gte", -180),
+                    ("longitude__lte", 180),
+                ),
+                name="site_coordinates_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='trustrequirement',
-            constraint=models.UniqueConstraint(fields=('trust', 'setting', 'credential_type'), name='trust_requirement_unique', nulls_distinct=False),
+            model_name="trustrequirement",
+            constraint=models.UniqueConstraint(
+                fields=("trust", "setting", "credential_type"),
+                name="trust_requirement_unique",
+                nulls_distinct=False,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ward',
-            constraint=models.UniqueConstraint(fields=('trust', 'name'), name='ward_name_unique_per_trust'),
+            model_name="ward",
+            constraint=models.UniqueConstraint(fields=("trust", "name"), name="ward_name_unique_per_trust"),
         ),
         migrations.AddConstraint(
-            model_name='ward',
-            constraint=models.CheckConstraint(condition=models.Q(('latitude__gte', -90), ('latitude__lte', 90), ('longitude__gte', -180), ('longitude__lte', 180)), name='ward_coordinates_valid'),
+            model_name="ward",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("latitude__gte", -90),
+                    ("latitude__lte", 90),
+                    ("longitude__gte", -180),
+                    ("longitude__lte", 180),
+                ),
+                name="ward_coordinates_valid",
+            ),
         ),
     ]

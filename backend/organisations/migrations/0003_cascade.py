@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('organisations', '0002_seed_taxonomy'),
+        ("organisations", "0002_seed_taxonomy"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='trust',
-            name='cascade_settings',
+            model_name="trust",
+            name="cascade_settings",
             field=models.JSONField(blank=True, default=dict),
         ),
     ]

@@ -6,54 +6,97 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('practitioners', '0001_initial'),
+        ("practitioners", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PlacementImport',
+            name="PlacementImport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('file_sha256', models.CharField(max_length=64)),
-                ('filename', models.CharField(blank=True, max_length=200)),
-                ('rows_total', models.PositiveIntegerField(default=0)),
-                ('rows_imported', models.PositiveIntegerField(default=0)),
-                ('rows_for_review', models.PositiveIntegerField(default=0)),
-                ('practitioner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='placement_imports', to='practitioners.practitioner')),
-                ('uploaded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("file_sha256", models.CharField(max_length=64)),
+                ("filename", models.CharField(blank=True, max_length=200)),
+                ("rows_total", models.PositiveIntegerField(default=0)),
+                ("rows_imported", models.PositiveIntegerField(default=0)),
+                ("rows_for_review", models.PositiveIntegerField(default=0)),
+                (
+                    "practitioner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="placement_imports",
+                        to="practitioners.practitioner",
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='PlacementReviewItem',
+            name="PlacementReviewItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('row_number', models.PositiveIntegerField()),
-                ('trust_text', models.CharField(max_length=200)),
-                ('ward_text', models.CharField(max_length=200)),
-                ('shifts', models.PositiveIntegerField()),
-                ('first_worked_on', models.DateField()),
-                ('last_worked_on', models.DateField()),
-                ('suggestions', models.JSONField(blank=True, default=list)),
-                ('problem', models.CharField(max_length=300)),
-                ('status', models.CharField(choices=[('open', 'Needs review'), ('resolved', 'Resolved'), ('dismissed', 'Dismissed')], default='open', max_length=10)),
-                ('placement_import', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='review_items', to='practitioners.placementimport')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("row_number", models.PositiveIntegerField()),
+                ("trust_text", models.CharField(max_length=200)),
+                ("ward_text", models.CharField(max_length=200)),
+                ("shifts", models.PositiveIntegerField()),
+                ("first_worked_on", models.DateField()),
+                ("last_worked_on", models.DateField()),
+                ("suggestions", models.JSONField(blank=True, default=list)),
+                ("problem", models.CharField(max_length=300)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Needs review"),
+                            ("resolved", "Resolved"),
+                            ("dismissed", "Dismissed"),
+                        ],
+                        default="open",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "placement_import",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="review_items",
+                        to="practitioners.placementimport",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['placement_import_id', 'row_number'],
+                "ordering": ["placement_import_id", "row_number"],
             },
         ),
         migrations.AddConstraint(
-            model_name='placementimport',
-            constraint=models.UniqueConstraint(fields=('practitioner', 'file_sha256'), name='placement_import_once_per_file'),
+            model_name="placementimport",
+            constraint=models.UniqueConstraint(
+                fields=("practitioner", "file_sha256"), name="placement_import_once_per_file"
+            ),
         ),
     ]
