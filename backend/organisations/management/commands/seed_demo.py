@@ -77,6 +77,12 @@ class Command(BaseCommand):
             result = builder.run()
             for bar in bars:
                 bar.close()
+            # Open shortfalls carry offers from before "now"; the offer cascade takes them from here
+            # (the first sweep sends the next wave to whoever has not been asked yet).
+            Shortfall = apps.get_model("jobs", "Shortfall")
+            Shortfall.objects.filter(status__in=("open", "partially_filled"), starts_at__gt=anchor).update(
+                next_wave_at=anchor
+            )
         if connection.vendor == "postgresql":
             log("ANALYZE")
             with connection.cursor() as cursor:
