@@ -22,7 +22,7 @@ from matching.engine.rank import rank_candidates, score_shortfall
 from matching.engine.snapshot import PractitionerPool
 from matching.engine.taxonomy import resolve_setting
 
-ROLES_SCAN_LIMIT = 400  # open shortfalls considered for one practitioner's "roles for you"
+ROLES_SCAN_LIMIT = 200  # the soonest open shifts considered per request (date filters reach further)
 
 
 class RoleMatch:
