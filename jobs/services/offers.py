@@ -117,8 +117,13 @@ def accept_offer(*, offer_id: int, practitioner: Practitioner) -> Booking:
 def after_booking_change(*, booking: Booking, event: str) -> None:
     """Messages for a confirmed or cancelled booking (practitioner, trust systems, fill-rate rollups)."""
     outbox.enqueue("jobs.notify_booking", queue="notifications", booking_id=booking.id, event=event)
-    local_day = timezone.localtime(booking.starts_at).date().isoformat()
     trust_id = Shortfall.objects.filter(id=booking.shortfall_id).values_list("trust_id", flat=True).get()
+    refresh_fill_rates(trust_id=trust_id, starts_at=booking.starts_at)
+
+
+def refresh_fill_rates(*, trust_id: int, starts_at: dt.datetime) -> None:
+    """The fill-rate rollup of the shift's trust-day is recomputed after commit (idempotent)."""
+    local_day = timezone.localtime(starts_at).date().isoformat()
     outbox.enqueue("analytics.refresh_day", queue="analytics", trust_id=trust_id, day=local_day)
 
 

@@ -13,7 +13,7 @@ from backend.core.errors import ShortfallClosed, ValidationFailed
 from backend.organisations.models import Competence, Role, Ward
 from jobs.models import Booking, Shortfall
 from jobs.services.cascade import start_cascade
-from jobs.services.offers import after_booking_change, withdraw_open_offers
+from jobs.services.offers import after_booking_change, refresh_fill_rates, withdraw_open_offers
 
 COMPENSATED_TRUST_CANCELLATION = dt.timedelta(hours=4)
 
@@ -89,6 +89,7 @@ def post_shortfall(
     if desired_competences:
         shortfall.desired_competences.set(desired_competences)
     start_cascade(shortfall=shortfall, now=now)
+    refresh_fill_rates(trust_id=shortfall.trust_id, starts_at=shortfall.starts_at)
     return shortfall
 
 
@@ -119,4 +120,5 @@ def cancel_shortfall(*, shortfall: Shortfall, cancelled_by: User, reason: str) -
     shortfall.cancel_reason = reason[:300]
     shortfall.next_wave_at = None
     shortfall.save(update_fields=["status", "cancelled_at", "cancel_reason", "next_wave_at", "updated_at"])
+    refresh_fill_rates(trust_id=shortfall.trust_id, starts_at=shortfall.starts_at)
     return shortfall

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from backend.core.models import OutboxMessage
+from jobs.analytics.tasks import refresh_day_task
+from jobs.services.booking_lifecycle import cancel_booking
+from jobs.services.bookings import book_practitioner
+from jobs.services.offers import after_booking_change
 from jobs.tasks import (
     notify_booking_task,
     notify_offer_task,
@@ -66,3 +71,17 @@ def test_withdrawal_booking_and_safe_staffing_messages(ward):
         "offer_withdrawn",
     ]
     assert Notification.objects.filter(recipient=agency_staff, kind="safe_staffing_alert").count() == 1
+
+
+def test_posting_booking_and_cancelling_each_queue_a_rollup_refresh_of_that_trust_day(ward, client_for):
+    shortfall = shift(ward, in_hours=48)
+    nurse = qualified(ward.trust.agency)
+    booking = book_practitioner(shortfall_id=shortfall.id, practitioner_id=nurse.id)
+
+    after_booking_change(booking=booking, event="booking_confirmed")
+    cancel_booking(booking=booking, cancelled_by=nurse.user, reason="Unwell")
+
+    refreshes = OutboxMessage.objects.filter(task="analytics.refresh_day")
+    day = timezone.localtime(shortfall.starts_at).date().isoformat()
+    assert [m.kwargs for m in refreshes] == [{"trust_id": ward.trust_id, "day": day}] * 2
+    assert refresh_day_task.name == "analytics.refresh_day"  # the name the outbox rows carry
