@@ -125,7 +125,13 @@ elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # A message task lost with a killed worker is redelivered after this many seconds; message
     # tasks are short (their time limit is below it) and sweeps are acknowledged on receipt.
     # Keep every countdown well under it too (STYLE.md).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 10)}
+    # kombu scans for abandoned messages every unacked_restore_interval x unacked_restore_throttle
+    # seconds (100 s by default); 5 x 1 makes a lost task come back within about 15 s.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 10),
+        "unacked_restore_interval": 5,
+        "unacked_restore_throttle": 1,
+    }
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
@@ -148,6 +154,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "purge-idempotency-records": {"task": "core.purge_idempotency_records", "schedule": 3600.0},
     "advance-cascades": {"task": "jobs.advance_cascades", "schedule": 30.0, "options": {"queue": "offers"}},
     "expire-offers": {"task": "jobs.expire_offers", "schedule": 30.0, "options": {"queue": "offers"}},
+    "resend-unnotified-offers": {
+        "task": "jobs.resend_unnotified_offers",
+        "schedule": 120.0,
+        "options": {"queue": "notifications"},
+    },
     "escalate-unfilled": {
         "task": "jobs.escalate_unfilled",
         "schedule": 300.0,
@@ -281,3 +292,8 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+
+# --- Front-end packages (issue 7: backend/web) --------------------------------------------------
+# htmx is installed from npm (package.json + package-lock.json, `make install` runs `npm ci`) into
+# the git-ignored node_modules/ and served through staticfiles: never a committed or CDN copy.
+STATICFILES_DIRS = [BASE_DIR / "node_modules" / "htmx.org" / "dist"]

@@ -15,7 +15,7 @@ from django.utils import timezone
 from jobs.models import Booking, Offer, Shortfall
 from jobs.services.booking_lifecycle import complete_finished_bookings, send_shift_reminders
 from jobs.services.cascade import advance_due_cascades, escalate_unfilled
-from jobs.services.offers import expire_offers
+from jobs.services.offers import expire_offers, resend_unnotified_offers
 
 SWEEP = {"ignore_result": True, "acks_late": False, "time_limit": 300, "soft_time_limit": 270}
 MESSAGE = {
@@ -37,6 +37,11 @@ def advance_cascades_task() -> int:
 @shared_task(name="jobs.expire_offers", **SWEEP)
 def expire_offers_task() -> int:
     return expire_offers()
+
+
+@shared_task(name="jobs.resend_unnotified_offers", **SWEEP)
+def resend_unnotified_offers_task() -> int:
+    return resend_unnotified_offers()
 
 
 @shared_task(name="jobs.escalate_unfilled", **SWEEP)

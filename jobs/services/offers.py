@@ -172,3 +172,25 @@ def expire_offers(*, now: dt.datetime | None = None) -> int:
     )
     hurry_cascade_if_holds_lapsed(shortfall_ids={s for _, s, wave in expiring if wave == 0}, now=now)
     return len(expiring)
+
+
+@transaction.atomic
+def resend_unnotified_offers(
+    *, now: dt.datetime | None = None, older_than: dt.timedelta = dt.timedelta(minutes=2)
+) -> int:
+    """Beat sweep: an open offer whose notification never came into being (its message was lost
+    with the broker) is messaged again. The notification's dedupe key makes this safe to repeat."""
+    from notifications.models import Notification
+
+    now = now or timezone.now()
+    sent = {
+        f"offer:{offer_id}:{sent_at.isoformat()}": (offer_id, sent_at.isoformat())
+        for offer_id, sent_at in Offer.objects.filter(
+            status__in=Offer.OPEN_STATUSES, sent_at__lte=now - older_than, expires_at__gt=now
+        ).values_list("id", "sent_at")
+    }
+    known = set(Notification.objects.filter(dedupe_key__in=list(sent)).values_list("dedupe_key", flat=True))
+    missing = [pair for key, pair in sent.items() if key not in known]
+    for offer_id, sent_at in missing:
+        outbox.enqueue("jobs.notify_offer", queue="notifications", offer_id=offer_id, sent_at=sent_at)
+    return len(missing)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.utils import timezone
 
 from backend.core.models import OutboxMessage
 from jobs.analytics.tasks import refresh_day_task
 from jobs.services.booking_lifecycle import cancel_booking
 from jobs.services.bookings import book_practitioner
-from jobs.services.offers import after_booking_change
+from jobs.services.offers import after_booking_change, resend_unnotified_offers
 from jobs.tasks import (
     notify_booking_task,
     notify_offer_task,
@@ -85,3 +87,18 @@ def test_posting_booking_and_cancelling_each_queue_a_rollup_refresh_of_that_trus
     day = timezone.localtime(shortfall.starts_at).date().isoformat()
     assert [m.kwargs for m in refreshes] == [{"trust_id": ward.trust_id, "day": day}] * 2
     assert refresh_day_task.name == "analytics.refresh_day"  # the name the outbox rows carry
+
+
+def test_an_offer_whose_message_was_lost_is_messaged_again_once(ward):
+    nurse = qualified(ward.trust.agency)
+    sent_at = timezone.now() - dt.timedelta(minutes=5)
+    lost = f.OfferFactory(shortfall=shift(ward, in_hours=48), practitioner=nurse, sent_at=sent_at)
+    delivered = f.OfferFactory(shortfall=shift(ward, in_hours=96), practitioner=nurse, sent_at=sent_at)
+    notify_offer_task(delivered.id, sent_at.isoformat())
+
+    first = resend_unnotified_offers()
+    notify_offer_task(lost.id, OutboxMessage.objects.get(task="jobs.notify_offer").kwargs["sent_at"])
+    second = resend_unnotified_offers()
+
+    assert (first, second) == (1, 0)
+    assert Notification.objects.filter(kind="offer", payload__offer_id=lost.id).count() == 1
