@@ -298,9 +298,10 @@ def test_shortfall_posted_while_redis_is_down_is_201_and_its_offers_go_out_once_
         smtp.stop()
 
     assert response.status_code == 201
-    assert held_back == [("jobs.advance_cascades", None, 1)]  # publish failed once, row kept
+    # Both messages of the post (the cascade and the fill-rate rollup) failed to publish once; rows kept.
+    assert sorted(held_back) == [("analytics.refresh_day", None, 1), ("jobs.advance_cascades", None, 1)]
     assert offers_while_down == 0
-    assert (relayed, relayed_again) == (1, 0)
+    assert (relayed, relayed_again) == (2, 0)
     assert worker.results("jobs.advance_cascades") == ["1", "0"]  # the repeat found nothing due
     shortfall_id = response.json()["id"]
     assert {
@@ -313,6 +314,7 @@ def test_shortfall_posted_while_redis_is_down_is_201_and_its_offers_go_out_once_
     }
     assert [(d.status, d.attempts, d.last_error) for d in _emails()] == [("sent", 1, "")] * 3
     assert Counter(OutboxMessage.objects.values_list("task", flat=True)) == {
+        "analytics.refresh_day": 1,
         "jobs.advance_cascades": 1,
         "jobs.notify_offer": 3,
         "notifications.deliver": 3,
