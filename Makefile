@@ -5,9 +5,10 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.package-lock.json
 PYTEST_ARGS ?=
 
-.PHONY: help venv install demo test lint fmt bench services services-stop clean
+.PHONY: help venv install node-modules chromium demo test lint fmt bench services services-stop clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -41,15 +42,37 @@ $(STAMP): pyproject.toml constraints.txt | $(PY)
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $@
 
-install: $(STAMP) ## install the project and dev tools into .venv (pinned by constraints.txt)
+install: $(STAMP) $(NODE_STAMP) ## install the project and dev tools into .venv (pinned by constraints.txt) and node_modules
+
+# Front-end packages (htmx, axe-core) from the npm registry, exactly as package-lock.json pins them;
+# npm writes node_modules/.package-lock.json, so this re-runs only when the lock file is newer.
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20+ (apt-get install nodejs npm)" >&2; exit 1; }
+	npm ci --no-audit --no-fund
+	@touch $@
+
+node-modules: $(NODE_STAMP) ## install the front-end packages (npm ci) if package-lock.json changed
+
+# The browser tests drive Debian's chromium (playwright's own browser download is not used).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@if [[ $$EUID -eq 0 ]] && command -v apt-get >/dev/null; then \
+	    echo "installing chromium for the browser tests" >&2; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+	    echo "$(CHROMIUM) not found: install Debian's chromium package (as root: apt-get install chromium)" >&2; exit 1; \
+	fi
+
+chromium: $(CHROMIUM) ## install Debian's chromium (apt-get, as root) when missing
 
 # The demo is self-contained (SQLite, filesystem broker): no inherited server URL may leak in.
 # DEBUG defaults to off in settings (and then demands SECRET_KEY); the demo is a local run.
-demo: install ## migrate + seed SQLite, run Celery worker/beat and the web on http://127.0.0.1:8000
+demo: install $(NODE_STAMP) ## migrate + seed SQLite, run Celery worker/beat and the web on http://127.0.0.1:8000
 	env -u DATABASE_URL -u TEST_DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL \
 	    DEBUG="$${DEBUG:-true}" $(PY) manage.py rundemo
 
-test: install lint ## lint, then the whole suite against real PostgreSQL + Redis (PYTEST_ARGS=...)
+test: install lint chromium ## lint, then the whole suite against real PostgreSQL + Redis (PYTEST_ARGS=...)
 	@exports="$$(scripts/services.sh env)"; \
 	eval "$$exports"; \
 	echo "DATABASE_URL=$$DATABASE_URL REDIS_URL=$$REDIS_URL CELERY_BROKER_URL=$$CELERY_BROKER_URL"; \

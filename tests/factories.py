@@ -182,3 +182,20 @@ class BookingFactory(factory.django.DjangoModelFactory):
     starts_at = factory.SelfAttribute("shortfall.starts_at")
     ends_at = factory.SelfAttribute("shortfall.ends_at")
     status = Booking.Status.CONFIRMED
+
+
+BASELINE_CREDENTIALS = ("dbs_adult", "right_to_work", "core_mandatory")
+
+
+def qualified_practitioner(agency, **kwargs) -> Practitioner:
+    """An active practitioner holding the verified baseline credentials every shift needs."""
+    practitioner = PractitionerFactory(agency=agency, **kwargs)
+    verifier = AgencyUserFactory(agency=agency)
+    for code in BASELINE_CREDENTIALS:
+        CredentialFactory(
+            practitioner=practitioner,
+            credential_type=credential_type(code),
+            verified_by=verifier,
+            verified_at=timezone.now(),
+        )
+    return practitioner

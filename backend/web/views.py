@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 from django import forms
@@ -15,6 +16,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from backend.core import audit
+from backend.web import selectors
 from jobs.models import Booking, Shortfall
 
 LOGIN_FAILURE_LIMIT = 10
@@ -23,6 +25,9 @@ LOGIN_LOCKOUT_SECONDS = 15 * 60
 # One message for an unknown user, a wrong password and a locked-out attempt: never reveal which
 # usernames exist or that the throttle fired (the same words as the API's InvalidCredentials).
 INVALID_LOGIN_MESSAGE = "Username or password is incorrect."
+# The agency's fill-rate table covers recent weeks and the weeks already posted ahead.
+FILL_RATE_WEEKS_BACK = 8
+FILL_RATE_WEEKS_AHEAD = 2
 
 
 def _throttle_keys(username: str, request) -> tuple[str, str]:
@@ -145,7 +150,16 @@ def _agency_staff_context(user) -> dict:
         .annotate(open_count=Count("id"))
         .order_by("-open_count", "trust__name")
     )
-    return {"agency": user.agency, "open_by_trust": list(open_by_trust)}
+    today = timezone.localdate()
+    start = today - dt.timedelta(weeks=FILL_RATE_WEEKS_BACK)
+    end = today + dt.timedelta(weeks=FILL_RATE_WEEKS_AHEAD)
+    return {
+        "agency": user.agency,
+        "open_by_trust": list(open_by_trust),
+        "fill_rates": selectors.fill_rate_by_trust_week(user=user, start=start, end=end),
+        "fill_rate_start": start,
+        "fill_rate_end": end,
+    }
 
 
 @login_required

@@ -7,21 +7,7 @@ from django.utils import timezone
 
 from tests import factories as f
 
-BASELINE = ("dbs_adult", "right_to_work", "core_mandatory")
-
-
-def qualified(agency, **kwargs):
-    """An active practitioner holding the verified baseline credentials every shift needs."""
-    practitioner = f.PractitionerFactory(agency=agency, **kwargs)
-    verifier = f.AgencyUserFactory(agency=agency)
-    for code in BASELINE:
-        f.CredentialFactory(
-            practitioner=practitioner,
-            credential_type=f.credential_type(code),
-            verified_by=verifier,
-            verified_at=timezone.now(),
-        )
-    return practitioner
+qualified = f.qualified_practitioner
 
 
 @pytest.fixture

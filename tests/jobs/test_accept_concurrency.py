@@ -2,42 +2,18 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import close_old_connections, connection
 
 from backend.core.errors import OutsideRestRules, OverlappingBooking, ShortfallFilled
 from jobs.models import Booking, Offer
 from jobs.services.offers import accept_offer
 from tests import factories as f
+from tests.concurrency import race
 from tests.jobs.conftest import qualified, shift
 from tests.jobs.invariants import HEALTHY, violations
 
 ROUNDS = 20
 CLIENTS = 50
-
-
-def _race(targets) -> list:
-    barrier = threading.Barrier(len(targets))
-    results: list = [None] * len(targets)
-
-    def run(index, target):
-        close_old_connections()
-        try:
-            barrier.wait()
-            results[index] = target()
-        except Exception as exc:  # collected and asserted on by the caller
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, t)) for i, t in enumerate(targets)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 @pytest.mark.django_db(transaction=True)
@@ -49,9 +25,7 @@ def test_fifty_concurrent_accepts_book_exactly_headcount_every_round(ward, headc
         shortfall = shift(ward, in_hours=48 + 24 * round_number, hours=8, headcount=headcount)
         offers = [f.OfferFactory(shortfall=shortfall, practitioner=nurse) for nurse in nurses]
 
-        results = _race(
-            [lambda o=o: accept_offer(offer_id=o.id, practitioner=o.practitioner) for o in offers]
-        )
+        results = race([lambda o=o: accept_offer(offer_id=o.id, practitioner=o.practitioner) for o in offers])
 
         booked = sum(isinstance(r, Booking) for r in results)
         refused = sum(isinstance(r, ShortfallFilled) for r in results)
@@ -74,7 +48,7 @@ def test_one_practitioner_accepting_two_overlapping_shifts_at_once_gets_one(ward
             f.OfferFactory(shortfall=shift(other_ward, in_hours=base + 2), practitioner=nurse),
         ]
 
-        results = _race([lambda o=o: accept_offer(offer_id=o.id, practitioner=nurse) for o in offers])
+        results = race([lambda o=o: accept_offer(offer_id=o.id, practitioner=nurse) for o in offers])
 
         outcomes.append(
             (

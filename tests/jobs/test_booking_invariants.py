@@ -4,15 +4,15 @@ the working-time rules in the booking service."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
-from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.db import IntegrityError, transaction
 
 from backend.core.errors import OutsideRestRules, OverlappingBooking, ShortfallFilled, WeeklyHoursExceeded
 from jobs.models import Booking, Shortfall
 from jobs.services.bookings import book_practitioner
 from tests import factories as f
+from tests.concurrency import race
 
 T0 = dt.datetime(2027, 3, 1, 7, 30, tzinfo=dt.UTC)
 
@@ -155,36 +155,13 @@ def test_last_slot_sets_status_filled_and_a_further_booking_gets_shortfall_fille
     assert shortfall.bookings.count() == 2
 
 
-def _race(targets) -> list:
-    """Run each callable in its own thread (own database connection), all released at once."""
-    barrier = threading.Barrier(len(targets))
-    results: list = [None] * len(targets)
-
-    def run(index, target):
-        close_old_connections()
-        try:
-            barrier.wait()
-            results[index] = target()
-        except Exception as exc:  # collected and asserted on by the caller
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, t)) for i, t in enumerate(targets)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_bookings_never_exceed_headcount():
     ward = f.WardFactory()
     shortfall = _shortfall(ward, T0, headcount=3)
     practitioners = [f.PractitionerFactory() for _ in range(10)]
 
-    results = _race(
+    results = race(
         [
             lambda p=p: book_practitioner(shortfall_id=shortfall.id, practitioner_id=p.id)
             for p in practitioners
@@ -205,7 +182,7 @@ def test_concurrent_bookings_of_one_practitioner_on_clashing_shifts_book_exactly
     shifts = [_shortfall(ward_one, T0), _shortfall(ward_two, T0 + dt.timedelta(hours=3))]
     shifts += [_shortfall(ward_two, T0 + dt.timedelta(hours=14))]  # no overlap, but only 1.5 h rest
 
-    results = _race(
+    results = race(
         [lambda s=s: book_practitioner(shortfall_id=s.id, practitioner_id=practitioner.id) for s in shifts]
     )
 

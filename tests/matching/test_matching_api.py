@@ -9,24 +9,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from backend.practitioners.models import Practitioner, PractitionerListing
+from backend.practitioners.models import PractitionerListing
 from matching.candidates import load_practitioners
 from tests import factories as f
 
-BASELINE = ("dbs_adult", "right_to_work", "core_mandatory")
-
-
-def _qualified(**kwargs) -> Practitioner:
-    practitioner = f.PractitionerFactory(**kwargs)
-    agency_user = f.AgencyUserFactory(agency=practitioner.agency)
-    for code in BASELINE:
-        f.CredentialFactory(
-            practitioner=practitioner,
-            credential_type=f.credential_type(code),
-            verified_by=agency_user,
-            verified_at=timezone.now(),
-        )
-    return practitioner
+_qualified = f.qualified_practitioner
 
 
 @pytest.fixture
