@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 urlpatterns = [
+    path("", include("backend.core.urls")),
     path("", include("backend.accounts.urls")),
     path("", include("backend.organisations.urls")),
     path("", include("backend.practitioners.urls")),

@@ -85,6 +85,8 @@ MATRIX = {
     ),
     ("post", "/api/v1/auth/logout/"): (expect(204, 204, 204, 204, 204, 204), None, None),
     ("get", "/api/v1/auth/user/"): (ANY_USER, None, None),
+    # agency_b's user is not an agency admin: only the audit reader of the agency may look.
+    ("get", "/api/v1/audit/"): (expect(200, 403, 403, 403, 403, 403), None, None),
     ("get", "/api/v1/trusts/"): (STAFF_LIST, None, None),
     ("post", "/api/v1/trusts/"): (AGENCY_CREATE, None, lambda w: {"name": "Trust C", "ods_code": "RCC"}),
     ("get", "/api/v1/trusts/{id}/"): (TRUST_A_OBJECT_READ, lambda w: w.trust_a.id, None),

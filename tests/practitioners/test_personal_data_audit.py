@@ -6,6 +6,7 @@ import pytest
 from django.db import DatabaseError, transaction
 
 from backend.core.models import AuditEvent
+from tests import factories as f
 from tests.api.world import build_world
 
 
@@ -89,3 +90,25 @@ def test_audit_rows_cannot_be_updated_or_deleted_in_the_database(world, client_f
         event.delete()
 
     assert AuditEvent.objects.get(id=event.id).action == "read"
+
+
+def test_agency_admin_asks_who_accessed_this_person(world, client_for):
+    x = world.practitioner_x
+    client_for(world.users["agency"]).get(f"/api/v1/practitioners/{x.id}/")
+    client_for(x.user).get("/api/v1/me/")
+
+    body = client_for(world.users["agency"]).get("/api/v1/audit/", {"subject": x.id}).json()
+
+    assert [(e["actor"], e["action"], e["path"]) for e in body["results"]] == [
+        ("prac_x", "read", "/api/v1/me/"),
+        ("agency_user", "read", f"/api/v1/practitioners/{x.id}/"),
+    ]
+
+
+def test_an_agency_admin_sees_nothing_about_another_agencys_people(world, client_for):
+    other_admin = f.AgencyUserFactory(agency=world.agency_b, is_agency_admin=True)
+    client_for(world.users["agency"]).get(f"/api/v1/practitioners/{world.practitioner_x.id}/")
+
+    body = client_for(other_admin).get("/api/v1/audit/", {"subject": world.practitioner_x.id}).json()
+
+    assert body["results"] == []
