@@ -1,3 +1,9 @@
+# Front-end packages (htmx) from the npm registry, pinned by package-lock.json.
+FROM node:20-slim AS frontend
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -19,6 +25,7 @@ RUN mkdir backend && touch backend/__init__.py \
     && pip uninstall -y staffing-match && rm -rf backend build *.egg-info
 
 COPY . .
+COPY --from=frontend /app/node_modules ./node_modules
 RUN pip install --no-deps -c constraints.txt .
 # Static files are baked into the image (served by whitenoise); the key only satisfies settings.
 RUN SECRET_KEY=collectstatic-only DEBUG=false python manage.py collectstatic --noinput --verbosity 0
