@@ -318,7 +318,7 @@ def advance_due_cascades(*, now: dt.datetime | None = None, limit: int = 200) ->
     def is_urgent(shortfall: Shortfall) -> bool:
         return CascadePolicy.for_trust(shortfall.trust).is_all_at_once(shortfall.starts_at - now)
 
-    _send_familiar_wave([s for s in due if s.wave < FAMILIAR and not is_urgent(s)], pool, now)
+    holds_sent = _send_familiar_wave([s for s in due if s.wave < FAMILIAR and not is_urgent(s)], pool, now)
     for shortfall in due:
         if is_urgent(shortfall):
             # Too close to wait for anyone: no holds, every wave now, and tell the agency.
@@ -331,9 +331,10 @@ def advance_due_cascades(*, now: dt.datetime | None = None, limit: int = 200) ->
             wave = max(shortfall.wave + 1, FAMILIAR)
             if wave > FAMILIAR:
                 _send_open_wave(shortfall, wave, pool, now)
-        Shortfall.objects.filter(id=shortfall.id).update(
-            wave=wave, next_wave_at=_schedule_next(shortfall, wave, now), updated_at=now
-        )
+        next_wave_at = _schedule_next(shortfall, wave, now)
+        if wave == FAMILIAR and not holds_sent.get(shortfall.id):
+            next_wave_at = now  # nobody familiar to hold it for: do not wait out an empty hold
+        Shortfall.objects.filter(id=shortfall.id).update(wave=wave, next_wave_at=next_wave_at, updated_at=now)
     return len(due)
 
 

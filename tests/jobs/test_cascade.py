@@ -182,3 +182,18 @@ def test_each_offer_sent_is_one_outbox_message_for_its_recipient(cast):
     messages = OutboxMessage.objects.filter(task="jobs.notify_offer")
     offer_ids = sorted(Offer.objects.filter(shortfall=shortfall).values_list("id", flat=True))
     assert sorted(m.kwargs["offer_id"] for m in messages) == offer_ids
+
+
+def test_with_nobody_familiar_the_first_open_wave_is_due_at_once(ward):
+    strangers = [qualified(ward.trust.agency) for _ in range(2)]
+    shortfall = shift(ward, in_hours=96)
+    t0 = timezone.now()
+    start_cascade(shortfall=shortfall, now=t0)
+
+    advance_due_cascades(now=t0)
+    shortfall.refresh_from_db()
+    assert (shortfall.wave, shortfall.next_wave_at) == (0, t0)
+
+    advance_due_cascades(now=t0)
+    assert {p.id for p in strangers} == set(_offers(shortfall))
+    assert {wave for wave, _, _ in _offers(shortfall).values()} == {1}
