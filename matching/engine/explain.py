@@ -7,11 +7,15 @@ import math
 from matching.engine.clock import DAY
 from matching.engine.model import Practitioner, Shortfall, Ward, Weights
 from matching.engine.scoring import needed_competences, smoothed_rating
-from matching.engine.taxonomy import setting_label
+from matching.engine.taxonomy import competence_label, setting_label
 
 
 def _times(count: int) -> str:
     return "once" if count == 1 else "twice" if count == 2 else f"{count} times"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _days_ago(days: int) -> str:
@@ -60,7 +64,8 @@ def reasons(
         if held:
             say(
                 "competence_fit",
-                f"Has {len(held)} of {len(needed)} needed competences: {', '.join(held).replace('_', ' ')}",
+                f"Has {len(held)} of {len(needed)} needed competences: "
+                + ", ".join(competence_label(code) for code in held),
             )
     if practitioner.rating_count:
         rating = smoothed_rating(practitioner.rating_count, practitioner.rating_mean or math.nan)
@@ -69,8 +74,8 @@ def reasons(
     record = practitioner.reliability
     if record.completed:
         if record.late_cancellations or record.no_shows:
-            say("reliability", f"{record.late_cancellations} late cancellations, {record.no_shows} no-shows "
-                               f"in {record.completed} shifts")  # fmt: skip
+            say("reliability", f"{_count(record.late_cancellations, 'late cancellation')}, "
+                               f"{_count(record.no_shows, 'no-show')} in {record.completed} shifts")  # fmt: skip
         else:
             say("reliability", f"No late cancellations or no-shows in {record.completed} shifts")
     say("distance", f"{distance_km:.1f} km away")

@@ -446,6 +446,26 @@ SETTING_LABELS: Mapping[str, str] = {
 }
 
 
+COMPETENCE_LABELS: Mapping[str, str] = {
+    "observations_1to1": "1:1 observations",
+    "detained_patients": "detained patients (MHA)",
+    "high_acuity": "high acuity",
+    "seclusion": "seclusion",
+    "ng_feeding": "NG feeding",
+    "medication_administration": "medication administration",
+    "depot_injections": "depot injections",
+    "positive_behaviour_support": "positive behaviour support",
+    "dementia_care": "dementia care",
+    "substance_misuse": "substance misuse",
+    "autism_support": "autism support",
+    "self_harm": "self-harm",
+}
+
+
+def competence_label(code: str) -> str:
+    return COMPETENCE_LABELS.get(code, code.replace("_", " "))
+
+
 def role_label(code: str) -> str:
     return ROLE_LABELS.get(code, code)
 

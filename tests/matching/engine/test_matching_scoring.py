@@ -120,3 +120,11 @@ def test_limit_returns_only_the_top_candidates(ward, make_shortfall, make_practi
 
     assert [c.practitioner_id for c in ranking.candidates] == ["P5", "P4"]
     assert ranking.eligible_count == 5
+
+
+def test_reliability_and_competence_reasons_read_as_plain_english():
+    from matching.engine.explain import _count
+    from matching.engine.taxonomy import competence_label
+
+    assert (_count(1, "late cancellation"), _count(2, "no-show")) == ("1 late cancellation", "2 no-shows")
+    assert competence_label("observations_1to1") == "1:1 observations"
