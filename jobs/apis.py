@@ -6,6 +6,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from backend.core.filters import IsoDateTimeFilter
 from backend.core.idempotency import idempotent
 from backend.core.permissions import IsStaff
 from jobs.models import Shortfall
@@ -16,8 +17,8 @@ from jobs.services.shortfalls import cancel_shortfall, post_shortfall
 
 class ShortfallFilter(django_filters.FilterSet):
     role = django_filters.CharFilter(field_name="role__code")
-    starts_after = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
-    starts_before = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
+    starts_after = IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
+    starts_before = IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
     status = django_filters.MultipleChoiceFilter(choices=Shortfall.Status.choices)
 
     class Meta:

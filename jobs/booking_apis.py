@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from backend.core.errors import PermissionDenied
+from backend.core.filters import IsoDateTimeFilter
 from backend.core.idempotency import idempotent
 from backend.core.permissions import IsPractitioner, IsStaff
 from jobs.models import Booking
@@ -21,8 +22,8 @@ from jobs.services.booking_lifecycle import cancel_booking, rate_practitioner, r
 
 
 class BookingFilter(django_filters.FilterSet):
-    starts_after = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
-    starts_before = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
+    starts_after = IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
+    starts_before = IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
 
     class Meta:
         model = Booking

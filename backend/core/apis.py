@@ -4,6 +4,7 @@ import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 
+from backend.core.filters import IsoDateTimeFilter
 from backend.core.models import AuditEvent
 from backend.core.permissions import IsAgencyAdmin
 from backend.core.selectors import audit_events_for
@@ -35,8 +36,8 @@ class AuditEventFilter(django_filters.FilterSet):
         field_name="practitioner_id", label="Practitioner whose data was touched"
     )
     actor = django_filters.CharFilter(field_name="actor__username")
-    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_after = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 
     class Meta:
         model = AuditEvent
