@@ -5,11 +5,10 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.core.errors import NotFound
 from backend.core.permissions import IsAgencyStaff, IsStaff
 from backend.practitioners.models import WardExperience
 from jobs.models import ACTIVE_BOOKING_STATUSES
-from jobs.selectors import cascade_offers, shortfalls_for, with_fill_counts
+from jobs.selectors import cascade_offers, shortfall_visible_to
 from jobs.serializers import BroadenSerializer, ShortfallSerializer
 from jobs.services.cascade import broaden_shortfall
 
@@ -46,13 +45,6 @@ class CascadeStateSerializer(serializers.Serializer):
     bookings = CascadeBookingSerializer(many=True)
 
 
-def _scoped_shortfall(user, shortfall_id: int):
-    shortfall = with_fill_counts(shortfalls_for(user)).filter(id=shortfall_id).first()
-    if shortfall is None:
-        raise NotFound()
-    return shortfall
-
-
 class ShortfallCascadeApi(APIView):
     """Where the cascade stands: waves, every offer and its state, who is booked and whether they
     are new to the ward."""
@@ -61,7 +53,7 @@ class ShortfallCascadeApi(APIView):
 
     @extend_schema(responses={200: CascadeStateSerializer})
     def get(self, request, id: int):
-        shortfall = _scoped_shortfall(request.user, id)
+        shortfall = shortfall_visible_to(request.user, id)
         offers = list(cascade_offers(shortfall))
         counts: dict[str, int] = {}
         for offer in offers:
@@ -98,8 +90,8 @@ class ShortfallBroadenApi(APIView):
 
     @extend_schema(request=BroadenSerializer, responses={200: ShortfallSerializer})
     def post(self, request, id: int):
-        shortfall = _scoped_shortfall(request.user, id)
+        shortfall = shortfall_visible_to(request.user, id)
         payload = BroadenSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         broaden_shortfall(shortfall=shortfall, by=request.user, **payload.validated_data)
-        return Response(ShortfallSerializer(_scoped_shortfall(request.user, id)).data)
+        return Response(ShortfallSerializer(shortfall_visible_to(request.user, id)).data)

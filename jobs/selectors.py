@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
+from backend.core.errors import NotFound
 from backend.organisations.selectors import wards_for
 from jobs.models import ACTIVE_BOOKING_STATUSES, Booking, Offer, Shortfall
 
@@ -40,6 +41,14 @@ def bookings_for(user) -> QuerySet[Booking]:
     if user.is_agency_staff or user.is_trust_staff:
         return Booking.objects.filter(shortfall__in=shortfalls_for(user))
     return Booking.objects.none()
+
+
+def shortfall_visible_to(user, shortfall_id: int) -> Shortfall:
+    """One shortfall the caller may see, with its fill count; anyone else's is simply not found."""
+    shortfall = with_fill_counts(shortfalls_for(user)).filter(id=shortfall_id).first()
+    if shortfall is None:
+        raise NotFound()
+    return shortfall
 
 
 def offers_visible_to(user) -> QuerySet[Offer]:

@@ -16,7 +16,7 @@ from backend.core.permissions import IsAgencyStaff, IsPractitioner, IsStaff
 from backend.organisations.selectors import trusts_for
 from backend.practitioners.models import Practitioner
 from backend.practitioners.selectors import practitioners_for
-from jobs.selectors import shortfalls_for
+from jobs.selectors import shortfall_visible_to
 from matching import services
 from matching.history_import import MAX_BYTES, import_placement_history
 
@@ -76,12 +76,7 @@ class ShortfallCandidatesApi(APIView):
         include_ineligible = query.validated_data["include_ineligible"]
         if include_ineligible and not request.user.is_agency_staff:
             raise PermissionDenied("Only agency staff may see why practitioners were not matched.")
-        shortfall = shortfalls_for(request.user).select_related(
-            "ward__setting", "ward__trust", "trust", "role"
-        )
-        shortfall = shortfall.filter(id=id).first()
-        if shortfall is None:
-            raise NotFound()
+        shortfall = shortfall_visible_to(request.user, id)
         ranking, _ = services.rank_shortfall(
             shortfall=shortfall, include_ineligible=include_ineligible, limit=query.validated_data["limit"]
         )
