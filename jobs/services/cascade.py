@@ -47,6 +47,9 @@ class CascadePolicy:
     gap_6_to_24h: int = 15
     all_at_once_under_hours: int = 6
     offer_ttl_minutes: int = 12 * 60  # open offers (waves 1-2) stay valid this long at most
+    # 1: no familiar-first holds and no top K; every eligible practitioner is offered the shift at
+    # once, first come first served (what most agencies do; the operations simulator's baseline).
+    broadcast: int = 0
 
     @classmethod
     def for_trust(cls, trust) -> CascadePolicy:
@@ -318,9 +321,17 @@ def advance_due_cascades(*, now: dt.datetime | None = None, limit: int = 200) ->
     def is_urgent(shortfall: Shortfall) -> bool:
         return CascadePolicy.for_trust(shortfall.trust).is_all_at_once(shortfall.starts_at - now)
 
-    holds_sent = _send_familiar_wave([s for s in due if s.wave < FAMILIAR and not is_urgent(s)], pool, now)
+    def is_broadcast(shortfall: Shortfall) -> bool:
+        return bool(CascadePolicy.for_trust(shortfall.trust).broadcast)
+
+    holds_sent = _send_familiar_wave(
+        [s for s in due if s.wave < FAMILIAR and not is_urgent(s) and not is_broadcast(s)], pool, now
+    )
     for shortfall in due:
-        if is_urgent(shortfall):
+        if is_broadcast(shortfall) and not is_urgent(shortfall):
+            _send_open_wave(shortfall, EVERYONE, pool, now)
+            wave = EVERYONE
+        elif is_urgent(shortfall):
             # Too close to wait for anyone: no holds, every wave now, and tell the agency.
             for wave in range(max(shortfall.wave + 1, TOP_K), EVERYONE + 1):
                 _send_open_wave(shortfall, wave, pool, now)
