@@ -188,4 +188,12 @@ class AvailabilityViewSet(viewsets.ModelViewSet):
         return availability_for(self.request.user)
 
     def perform_create(self, serializer):
-        serializer.save(practitioner=self.request.user.practitioner)
+        serializer.instance = services.add_availability(
+            actor=self.request.user,
+            practitioner=self.request.user.practitioner,
+            fields=dict(serializer.validated_data),
+            request=self.request,
+        )
+
+    def perform_destroy(self, instance):
+        services.remove_availability(actor=self.request.user, availability=instance, request=self.request)

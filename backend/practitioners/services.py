@@ -8,7 +8,7 @@ from django.utils import timezone
 from backend.accounts.models import User
 from backend.core import audit
 from backend.core.errors import Conflict, ValidationFailed
-from backend.practitioners.models import Credential, Practitioner
+from backend.practitioners.models import Availability, Credential, Practitioner
 
 _M2M = {"competences", "settings_experience", "preferred_settings"}
 
@@ -103,3 +103,31 @@ def verify_credential(*, actor: User, credential: Credential, request=None) -> C
     )
     credential.refresh_from_db()
     return credential
+
+
+@transaction.atomic
+def add_availability(*, actor: User, practitioner: Practitioner, fields: dict, request=None) -> Availability:
+    availability = Availability.objects.create(practitioner=practitioner, **fields)
+    audit.record(
+        actor=actor,
+        action="create",
+        subject_type="availability",
+        subject_id=availability.id,
+        practitioner_id=practitioner.id,
+        request=request,
+        detail={"kind": availability.kind},
+    )
+    return availability
+
+
+@transaction.atomic
+def remove_availability(*, actor: User, availability: Availability, request=None) -> None:
+    audit.record(
+        actor=actor,
+        action="delete",
+        subject_type="availability",
+        subject_id=availability.id,
+        practitioner_id=availability.practitioner_id,
+        request=request,
+    )
+    availability.delete()

@@ -28,6 +28,13 @@ class RolesFilterForm(forms.Form):
         empty_label="Any setting",
     )
     max_distance_km = forms.IntegerField(label="Within (km)", required=False, min_value=1, max_value=500)
+    search = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=100,
+        help_text="A ward name or a setting, for example “Willow” or “PICU”.",
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
 
     def clean(self):
         cleaned = super().clean()
@@ -46,6 +53,7 @@ class RolesFilterForm(forms.Form):
             else None,
             "setting": data["setting"].code if data.get("setting") else None,
             "max_distance_km": data.get("max_distance_km"),
+            "search": data.get("search") or None,
         }
 
 

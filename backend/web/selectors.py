@@ -7,11 +7,13 @@ import datetime as dt
 from collections import defaultdict
 
 from django.db.models import Count, Q, QuerySet
+from django.http import Http404
 
-from backend.practitioners.models import Practitioner, WardExperience
+from backend.practitioners.models import Availability, Credential, Practitioner, WardExperience
+from backend.practitioners.selectors import availability_for, credentials_for
 from jobs.analytics import selectors as analytics
 from jobs.models import ACTIVE_BOOKING_STATUSES, Booking, Offer, Shortfall
-from jobs.selectors import offers_for, shortfalls_for, with_fill_counts
+from jobs.selectors import bookings_for, offers_for, shortfalls_for, with_fill_counts
 from matching.services import RoleMatch, roles_for
 
 SIMILAR_WINDOW = dt.timedelta(days=3)
@@ -93,3 +95,67 @@ def fill_rate_by_trust_week(*, user, start: dt.date, end: dt.date) -> list[dict]
 
 def offered_shortfall(*, practitioner: Practitioner, offer_id: int) -> Shortfall:
     return offers_for(practitioner).select_related("shortfall__ward__setting").get(id=offer_id).shortfall
+
+
+# --- Practitioner pages: bookings, credentials, availability ----------------------------------
+
+EXPIRING_SOON = dt.timedelta(days=30)  # the last of notifications' credential reminders
+
+
+def upcoming_bookings(*, user, now: dt.datetime) -> QuerySet[Booking]:
+    """Confirmed shifts not yet over (one in progress included), the soonest first."""
+    return (
+        bookings_for(user)
+        .filter(status=Booking.Status.CONFIRMED, ends_at__gt=now)
+        .select_related("shortfall__ward__site", "shortfall__trust", "shortfall__role")
+        .order_by("starts_at", "id")
+    )
+
+
+def past_bookings(*, user, now: dt.datetime) -> QuerySet[Booking]:
+    """Shifts worked or cancelled, the latest first."""
+    return (
+        bookings_for(user)
+        .filter(Q(ends_at__lte=now) | ~Q(status=Booking.Status.CONFIRMED))
+        .select_related("shortfall__ward__site", "shortfall__trust", "shortfall__role")
+        .order_by("-starts_at", "-id")
+    )
+
+
+def booking_for(*, user, booking_id: int) -> Booking:
+    """One of the caller's bookings; anyone else's is not found."""
+    booking = (
+        bookings_for(user)
+        .select_related("shortfall__ward__site", "shortfall__trust", "shortfall__role")
+        .filter(id=booking_id)
+        .first()
+    )
+    if booking is None:
+        raise Http404
+    return booking
+
+
+def credential_expiry_status(*, expires_on: dt.date | None, today: dt.date) -> str:
+    """valid / expiring / expired. A credential is valid through its expiry day (London time)."""
+    if expires_on is None or expires_on > today + EXPIRING_SOON:
+        return "valid"
+    return "expired" if expires_on < today else "expiring"
+
+
+def own_credentials(*, user, today: dt.date) -> list[Credential]:
+    credentials = list(credentials_for(user).order_by("credential_type__name", "-expires_on", "-id"))
+    for credential in credentials:
+        credential.expiry_status = credential_expiry_status(expires_on=credential.expires_on, today=today)
+        credential.days_left = (credential.expires_on - today).days if credential.expires_on else None
+    return credentials
+
+
+def upcoming_availability(*, user, now: dt.datetime) -> QuerySet[Availability]:
+    return availability_for(user).filter(ends_at__gt=now).order_by("starts_at", "id")
+
+
+def availability_window_for(*, user, availability_id: int) -> Availability:
+    availability = availability_for(user).filter(id=availability_id).first()
+    if availability is None:
+        raise Http404
+    return availability
