@@ -25,4 +25,7 @@ urlpatterns = [
     path("shortfalls/", trust_views.shortfalls, name="shortfalls"),
     path("shortfalls/new/", trust_views.shortfall_new, name="shortfall-new"),
     path("shortfalls/status/", trust_views.shortfalls_status, name="shortfalls-status"),
+    # Trust staff (and agency staff acting for a trust): bulk import, one shortfall, lists, ratings.
+    path("shortfalls/import/", trust_views.shortfall_import, name="shortfall-import"),
+    path("shortfalls/import/confirm/", trust_views.shortfall_import_confirm, name="shortfall-import-confirm"),
 ]
