@@ -339,7 +339,8 @@ def advance_due_cascades(*, now: dt.datetime | None = None, limit: int = 200) ->
             if shortfall.escalated_at is None:
                 raise_safe_staffing_alert(shortfall=shortfall, now=now)
         else:
-            wave = max(shortfall.wave + 1, FAMILIAR)
+            # A slot reopened after the last wave (a cancelled booking) goes to everyone again.
+            wave = min(max(shortfall.wave + 1, FAMILIAR), EVERYONE)
             if wave > FAMILIAR:
                 _send_open_wave(shortfall, wave, pool, now)
         next_wave_at = _schedule_next(shortfall, wave, now)

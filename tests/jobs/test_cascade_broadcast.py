@@ -75,3 +75,30 @@ def test_without_broadcast_the_same_cast_gets_familiar_holds_first(ward):
 
     offers = {o.practitioner_id: (o.wave, o.is_exclusive_hold) for o in Offer.objects.all()}
     assert offers == {familiar.id: (0, True), preferred.id: (0, True)}
+
+
+def test_a_slot_reopened_after_the_last_wave_is_offered_to_everyone_again(ward):
+    """Found by the operations simulator: the sweep used to try wave 3, which the offer_wave_known
+    check constraint refuses, and the whole sweep (every due shortfall) rolled back."""
+    _, _, strangers = _broadcast_cast(ward)
+    ward.trust.cascade_settings = {"wave1_size": 1}
+    ward.trust.save()
+    shortfall = shift(ward, in_hours=30)
+    Shortfall.objects.filter(id=shortfall.id).update(wave=2, next_wave_at=None)
+    Offer.objects.create(
+        shortfall=shortfall,
+        practitioner=strangers[0],
+        wave=2,
+        score=0.5,
+        status="withdrawn",
+        expires_at=timezone.now() + dt.timedelta(hours=2),
+    )
+    Shortfall.objects.filter(id=shortfall.id).update(next_wave_at=timezone.now())  # as cancel_booking does
+
+    advance_due_cascades(now=timezone.now())
+
+    revived = Offer.objects.get(shortfall=shortfall, practitioner=strangers[0])
+    shortfall.refresh_from_db()
+    assert (revived.wave, revived.status) == (2, "sent")
+    assert Offer.objects.filter(shortfall=shortfall).count() == 5
+    assert (shortfall.wave, shortfall.next_wave_at) == (2, None)
