@@ -189,7 +189,6 @@ class NotificationPreferencesForm(SerializerCheckedForm):
     )
     quiet_hours_end = forms.TimeField(
         label="Quiet until",
-        help_text="UK time. The same start and end means no quiet hours.",
         widget=forms.TimeInput(attrs={"type": "time"}),
         error_messages={"required": "Enter when quiet hours end.", "invalid": "Enter a time like 07:00."},
     )
