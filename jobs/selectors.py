@@ -6,6 +6,7 @@ from django.db.models import Count, Q, QuerySet
 
 from backend.core.errors import NotFound
 from backend.organisations.selectors import wards_for
+from backend.practitioners.models import WardExperience
 from jobs.models import ACTIVE_BOOKING_STATUSES, Booking, Offer, Shortfall
 
 
@@ -63,3 +64,21 @@ def cascade_offers(shortfall: Shortfall) -> QuerySet[Offer]:
         .select_related("practitioner__user")
         .order_by("wave", "-score", "id")
     )
+
+
+def active_bookings_with_familiarity(shortfall: Shortfall) -> list[Booking]:
+    """The shortfall's active bookings, each with `is_new_to_ward`: True unless the practitioner
+    worked the ward (continuity ledger) before this shift starts."""
+    bookings = list(
+        shortfall.bookings.filter(status__in=ACTIVE_BOOKING_STATUSES).select_related("practitioner__user")
+    )
+    known = set(
+        WardExperience.objects.filter(
+            ward_id=shortfall.ward_id,
+            practitioner_id__in=[b.practitioner_id for b in bookings],
+            first_worked_at__lt=shortfall.starts_at,
+        ).values_list("practitioner_id", flat=True)
+    )
+    for booking in bookings:
+        booking.is_new_to_ward = booking.practitioner_id not in known
+    return bookings

@@ -10,16 +10,30 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
-from backend.core.errors import ValidationFailed
-from backend.web import selectors
+from backend.core import audit
+from backend.core.errors import ApplicationError, NotFound, ValidationFailed
+from backend.organisations.selectors import wards_for
+from backend.practitioners.models import PractitionerListing
+from backend.web import selectors, staff_selectors
 from backend.web.forms import ShortfallForm
-from backend.web.staff_forms import ImportConfirmForm, ShortfallImportForm
+from backend.web.staff_forms import (
+    CancelShortfallForm,
+    ImportConfirmForm,
+    ListingForm,
+    RateBookingForm,
+    ShortfallImportForm,
+)
+from jobs.selectors import shortfall_visible_to
+from jobs.services.booking_lifecycle import rate_practitioner
+from jobs.services.listings import add_listing, remove_listing
 from jobs.services.shortfall_import import import_shortfalls, preview_shortfall_import
-from jobs.services.shortfalls import post_shortfall
+from jobs.services.shortfalls import cancel_shortfall, post_shortfall
 
 POLL_SECONDS = 3
 # An uploaded file waits in the cache between its preview and the confirmation (nothing is saved).
@@ -144,3 +158,129 @@ def shortfalls(request):
 @staff_required
 def shortfalls_status(request):
     return render(request, "web/partials/fill_status.html", _status_context(request))
+
+
+def _visible_shortfall(user, shortfall_id: int):
+    try:
+        return shortfall_visible_to(user, shortfall_id)
+    except NotFound:
+        raise Http404 from None
+
+
+@staff_required
+def shortfall_detail(request, shortfall_id: int):
+    """One shortfall: its cascade wave by wave, offers out, who is booked (new to the ward or not)."""
+    shortfall = _visible_shortfall(request.user, shortfall_id)
+    context = {
+        "shortfall": shortfall,
+        "cancel_form": CancelShortfallForm(),
+        "now": timezone.now(),
+        **staff_selectors.cascade_state(shortfall=shortfall),
+    }
+    return render(request, "web/shortfall_detail.html", context)
+
+
+@staff_required
+@require_POST
+def shortfall_cancel(request, shortfall_id: int):
+    shortfall = _visible_shortfall(request.user, shortfall_id)
+    form = CancelShortfallForm(request.POST)
+    if form.is_valid():
+        try:
+            cancel_shortfall(
+                shortfall=shortfall, cancelled_by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ApplicationError as error:
+            messages.error(request, f"Not cancelled: {error.message}")
+        else:
+            messages.success(
+                request, f"Cancelled {shortfall.ward.name}: open offers withdrawn, booked staff told."
+            )
+            return redirect("shortfall-detail", shortfall_id=shortfall.id)
+    context = {
+        "shortfall": shortfall,
+        "cancel_form": form,
+        "now": timezone.now(),
+        **staff_selectors.cascade_state(shortfall=shortfall),
+    }
+    return render(request, "web/shortfall_detail.html", context, status=400)
+
+
+BOOKINGS_PER_PAGE = 25
+
+
+@trust_staff_required
+def bookings_to_rate(request):
+    rows = staff_selectors.bookings_to_rate(user=request.user)
+    page = Paginator(rows, BOOKINGS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "web/trust_bookings.html", {"page": page})
+
+
+@trust_staff_required
+def booking_rate(request, booking_id: int):
+    booking = staff_selectors.bookings_to_rate(user=request.user).filter(id=booking_id).first()
+    if booking is None:
+        raise Http404
+    form = RateBookingForm(request.POST) if request.method == "POST" else RateBookingForm()
+    if form.is_bound and form.is_valid():
+        try:
+            rate_practitioner(booking=booking, given_by=request.user, **form.cleaned_data)
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, f"Thank you: your rating of {booking.practitioner.name} is saved.")
+            return redirect("trust-bookings")
+    status = 400 if form.errors else 200
+    return render(request, "web/booking_rate.html", {"booking": booking, "form": form}, status=status)
+
+
+@trust_staff_required
+def listings(request):
+    user = request.user
+    form_kwargs = {
+        "practitioners": staff_selectors.practitioners_known_to(user),
+        "wards": wards_for(user).order_by("name"),
+    }
+    form = (
+        ListingForm(request.POST, **form_kwargs) if request.method == "POST" else ListingForm(**form_kwargs)
+    )
+    if form.is_bound and form.is_valid():
+        try:
+            listing = add_listing(trust_staff=user, request=request, **form.cleaned_data)
+        except ValidationFailed as error:
+            for field, errors in error.extra.get("fields", {}).items():
+                for message in errors:
+                    form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(
+                request,
+                f"{listing.practitioner.name} is now on your {listing.get_kind_display().lower()} list.",
+            )
+            return redirect("listings")
+    rows = staff_selectors.listings_for(user)
+    audit.record_many(
+        actor=user,
+        action="read",
+        subject_type="listing",
+        practitioner_ids=[row.practitioner_id for row in rows],
+        request=request,
+    )
+    context = {
+        "form": form,
+        "preferred": [row for row in rows if row.kind == PractitionerListing.Kind.PREFERRED],
+        "blocked": [row for row in rows if row.kind == PractitionerListing.Kind.DO_NOT_BOOK],
+    }
+    return render(request, "web/trust_listings.html", context, status=400 if form.errors else 200)
+
+
+@trust_staff_required
+@require_POST
+def listing_remove(request, listing_id: int):
+    listing = staff_selectors.listings_for(request.user).filter(id=listing_id).first()
+    if listing is None:
+        raise Http404
+    remove_listing(trust_staff=request.user, listing=listing, request=request)
+    messages.success(
+        request, f"{listing.practitioner.name} is off your {listing.get_kind_display().lower()} list."
+    )
+    return redirect("listings")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from backend.web import practitioner_views, trust_views, views
+from backend.web import agency_views, practitioner_views, trust_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -28,4 +28,23 @@ urlpatterns = [
     # Trust staff (and agency staff acting for a trust): bulk import, one shortfall, lists, ratings.
     path("shortfalls/import/", trust_views.shortfall_import, name="shortfall-import"),
     path("shortfalls/import/confirm/", trust_views.shortfall_import_confirm, name="shortfall-import-confirm"),
+    path("shortfalls/<int:shortfall_id>/", trust_views.shortfall_detail, name="shortfall-detail"),
+    path("shortfalls/<int:shortfall_id>/cancel/", trust_views.shortfall_cancel, name="shortfall-cancel"),
+    path("trust/bookings/", trust_views.bookings_to_rate, name="trust-bookings"),
+    path("trust/bookings/<int:booking_id>/rate/", trust_views.booking_rate, name="booking-rate"),
+    path("trust/lists/", trust_views.listings, name="listings"),
+    path("trust/lists/<int:listing_id>/remove/", trust_views.listing_remove, name="listing-remove"),
+    # Agency staff: dashboard, urgent queue (broaden / escalate), candidates, credentials, deliveries.
+    path("agency/", agency_views.dashboard, name="agency-dashboard"),
+    path("agency/urgent/", agency_views.urgent, name="urgent"),
+    path("shortfalls/<int:shortfall_id>/candidates/", agency_views.candidates, name="shortfall-candidates"),
+    path("shortfalls/<int:shortfall_id>/broaden/", agency_views.broaden, name="shortfall-broaden"),
+    path("shortfalls/<int:shortfall_id>/escalate/", agency_views.escalate, name="shortfall-escalate"),
+    path("agency/credentials/", agency_views.credentials, name="agency-credentials"),
+    path(
+        "agency/credentials/<int:credential_id>/verify/",
+        agency_views.credential_verify,
+        name="credential-verify",
+    ),
+    path("agency/deliveries/", agency_views.deliveries, name="deliveries"),
 ]

@@ -10,7 +10,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from jobs.models import Shortfall
+from backend.core.models import AuditEvent
+from backend.practitioners.models import PractitionerListing
+from jobs.models import Shortfall, TrustFeedback
 from jobs.services.shortfall_import import MAX_BYTES
 from tests import factories as f
 
@@ -157,3 +159,222 @@ def test_import_page_needs_a_login(client):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/login/")
+
+
+# --- One shortfall: waves, offers, booked staff, cancel -------------------------------------------
+
+
+def future_shift(ward, **kwargs):
+    start = (timezone.now() + dt.timedelta(days=2)).replace(second=0, microsecond=0)
+    return f.ShortfallFactory(ward=ward, starts_at=start, ends_at=start + dt.timedelta(hours=12), **kwargs)
+
+
+def test_detail_shows_waves_offers_and_booked_staff_new_to_the_ward(logged_in, trust, willow):
+    agency = trust.agency
+    shortfall = future_shift(willow, headcount=2, wave=1)
+    familiar = f.qualified_practitioner(agency, user__first_name="Sam", user__last_name="Okafor")
+    f.WardExperienceFactory(practitioner=familiar, ward=willow)
+    newcomer = f.qualified_practitioner(agency, user__first_name="Jo", user__last_name="Blake")
+    waiting = f.qualified_practitioner(agency, user__first_name="Kit", user__last_name="Marsh")
+    f.OfferFactory(shortfall=shortfall, practitioner=familiar, wave=0, status="accepted")
+    f.OfferFactory(shortfall=shortfall, practitioner=waiting, wave=1, status="sent")
+    f.BookingFactory(shortfall=shortfall, practitioner=familiar)
+    f.BookingFactory(shortfall=shortfall, practitioner=newcomer)
+
+    response = logged_in.get(f"/shortfalls/{shortfall.id}/")
+
+    assert response.status_code == 200
+    assert [wave for wave, _ in response.context["waves"]] == [0, 1]
+    assert response.context["offers_out"] == 1
+    flags = {b.practitioner.name: b.is_new_to_ward for b in response.context["bookings"]}
+    assert flags == {familiar.name: False, newcomer.name: True}
+    html = response.content.decode()
+    assert html.count("New to ward") == 1
+    assert "Wave 1: best matches" in html and "2 of 2" in html
+
+
+def test_another_trusts_shortfall_is_not_found(logged_in):
+    other = future_shift(f.WardFactory(name="Larch Ward"))
+
+    assert logged_in.get(f"/shortfalls/{other.id}/").status_code == 404
+    assert logged_in.post(f"/shortfalls/{other.id}/cancel/", {"reason": "x"}).status_code == 404
+    other.refresh_from_db()
+    assert other.status == Shortfall.Status.OPEN
+
+
+def test_cancel_cancels_the_shortfall_and_its_bookings(logged_in, trust, willow):
+    shortfall = future_shift(willow)
+    booking = f.BookingFactory(shortfall=shortfall, practitioner=f.qualified_practitioner(trust.agency))
+
+    response = logged_in.post(f"/shortfalls/{shortfall.id}/cancel/", {"reason": "Ward closed"}, follow=True)
+
+    assert response.redirect_chain == [(f"/shortfalls/{shortfall.id}/", 302)]
+    shortfall.refresh_from_db()
+    booking.refresh_from_db()
+    assert (shortfall.status, shortfall.cancel_reason) == ("cancelled", "Ward closed")
+    assert booking.status == "cancelled_by_trust"
+    assert "Cancelled Willow Ward" in response.content.decode()
+
+
+def test_cancel_without_a_reason_is_refused_and_changes_nothing(logged_in, willow):
+    shortfall = future_shift(willow)
+
+    response = logged_in.post(f"/shortfalls/{shortfall.id}/cancel/", {"reason": ""})
+
+    assert response.status_code == 400
+    assert "Say why the shift is cancelled." in response.content.decode()
+    shortfall.refresh_from_db()
+    assert shortfall.status == Shortfall.Status.OPEN
+
+
+def test_cancelling_twice_says_it_is_already_cancelled(logged_in, willow):
+    shortfall = future_shift(willow)
+    logged_in.post(f"/shortfalls/{shortfall.id}/cancel/", {"reason": "Ward closed"})
+
+    response = logged_in.post(f"/shortfalls/{shortfall.id}/cancel/", {"reason": "Again"})
+
+    assert response.status_code == 400
+    assert "Not cancelled: This shortfall is already cancelled." in response.content.decode()
+    shortfall.refresh_from_db()
+    assert shortfall.cancel_reason == "Ward closed"
+
+
+# --- Rating a completed booking ------------------------------------------------------------------
+
+
+@pytest.fixture
+def completed(trust, willow):
+    start = timezone.now() - dt.timedelta(days=2)
+    shortfall = f.ShortfallFactory(ward=willow, starts_at=start, ends_at=start + dt.timedelta(hours=12))
+    practitioner = f.qualified_practitioner(trust.agency, user__first_name="Sam", user__last_name="Okafor")
+    return f.BookingFactory(shortfall=shortfall, practitioner=practitioner, status="completed")
+
+
+def test_completed_bookings_are_listed_to_rate(logged_in, completed):
+    response = logged_in.get("/trust/bookings/")
+
+    assert [b.id for b in response.context["page"]] == [completed.id]
+    assert f"/trust/bookings/{completed.id}/rate/" in response.content.decode()
+
+
+def test_rating_saves_feedback(logged_in, completed):
+    response = logged_in.post(
+        f"/trust/bookings/{completed.id}/rate/", {"rating": "4", "would_book_again": "on"}, follow=True
+    )
+
+    assert response.redirect_chain == [("/trust/bookings/", 302)]
+    completed.refresh_from_db()
+    assert (completed.trust_feedback.rating, completed.trust_feedback.would_book_again) == (4, True)
+    assert "4 of 5" in response.content.decode()
+
+
+def test_do_not_book_needs_a_reason_and_then_lists_them(logged_in, completed, trust):
+    refused = logged_in.post(f"/trust/bookings/{completed.id}/rate/", {"rating": "1", "do_not_book": "on"})
+
+    assert refused.status_code == 400
+    assert "Give a reason when you ask not to book someone again." in refused.content.decode()
+    assert not PractitionerListing.objects.exists()
+
+    logged_in.post(
+        f"/trust/bookings/{completed.id}/rate/",
+        {"rating": "1", "do_not_book": "on", "reason": "Left the ward unattended"},
+    )
+    listing = PractitionerListing.objects.get()
+    assert (listing.trust, listing.kind, listing.reason) == (trust, "do_not_book", "Left the ward unattended")
+
+
+@pytest.mark.parametrize("rating", ["", "0", "6", "five"])
+def test_a_bad_rating_is_refused(logged_in, completed, rating):
+    response = logged_in.post(f"/trust/bookings/{completed.id}/rate/", {"rating": rating})
+
+    assert response.status_code == 400
+    assert not TrustFeedback.objects.exists()
+
+
+def test_rating_twice_is_refused(logged_in, completed):
+    logged_in.post(f"/trust/bookings/{completed.id}/rate/", {"rating": "4"})
+
+    response = logged_in.post(f"/trust/bookings/{completed.id}/rate/", {"rating": "2"})
+
+    assert response.status_code == 400
+    assert TrustFeedback.objects.get().rating == 4
+
+
+def test_another_trusts_booking_cannot_be_rated(logged_in):
+    start = timezone.now() - dt.timedelta(days=2)
+    other = f.BookingFactory(
+        shortfall=f.ShortfallFactory(starts_at=start, ends_at=start + dt.timedelta(hours=12)),
+        status="completed",
+    )
+
+    assert logged_in.post(f"/trust/bookings/{other.id}/rate/", {"rating": "5"}).status_code == 404
+    assert not TrustFeedback.objects.exists()
+
+
+# --- Preferred and do-not-book lists -------------------------------------------------------------
+
+
+def test_lists_add_preferred_and_do_not_book_with_reasons_audited(logged_in, completed, willow):
+    nurse = completed.practitioner
+
+    logged_in.post(
+        "/trust/lists/",
+        {"practitioner": nurse.id, "kind": "preferred", "ward": willow.id, "reason": "Knows our patients"},
+    )
+    response = logged_in.get("/trust/lists/")
+
+    (preferred,) = response.context["preferred"]
+    assert (preferred.practitioner, preferred.ward, preferred.reason) == (nurse, willow, "Knows our patients")
+    assert "Knows our patients" in response.content.decode()
+    assert (
+        AuditEvent.objects.filter(subject_type="listing", action="update", practitioner_id=nurse.id).count()
+        == 1
+    )
+
+    logged_in.post(
+        "/trust/lists/",
+        {"practitioner": nurse.id, "kind": "do_not_book", "ward": willow.id, "reason": "Late twice"},
+    )
+    kinds = list(PractitionerListing.objects.values_list("kind", flat=True))
+    assert kinds == ["do_not_book"]  # moved between the lists, never on both
+
+
+def test_do_not_book_without_a_reason_is_refused(logged_in, completed):
+    response = logged_in.post(
+        "/trust/lists/", {"practitioner": completed.practitioner.id, "kind": "do_not_book"}
+    )
+
+    assert response.status_code == 400
+    assert "Give a reason for do not book." in response.content.decode()
+    assert not PractitionerListing.objects.exists()
+
+
+def test_only_practitioners_who_worked_for_the_trust_can_be_listed(logged_in, trust, completed):
+    stranger = f.qualified_practitioner(trust.agency)
+
+    response = logged_in.post("/trust/lists/", {"practitioner": stranger.id, "kind": "preferred"})
+
+    assert response.status_code == 400
+    assert not PractitionerListing.objects.exists()
+
+
+def test_remove_takes_them_off_and_another_trusts_entry_is_not_found(logged_in, completed, trust):
+    listing = PractitionerListing.objects.create(
+        trust=trust, practitioner=completed.practitioner, kind="preferred"
+    )
+    other = PractitionerListing.objects.create(
+        trust=f.TrustFactory(), practitioner=completed.practitioner, kind="do_not_book", reason="x"
+    )
+
+    assert logged_in.post(f"/trust/lists/{other.id}/remove/").status_code == 404
+    logged_in.post(f"/trust/lists/{listing.id}/remove/")
+
+    assert list(PractitionerListing.objects.values_list("id", flat=True)) == [other.id]
+    assert AuditEvent.objects.filter(subject_type="listing", action="delete").count() == 1
+
+
+def test_empty_lists_say_so(logged_in):
+    html = logged_in.get("/trust/lists/").content.decode()
+
+    assert "Nobody is on your preferred list." in html
+    assert "You can list staff once they have worked a shift for you." in html
