@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-WIDTH = 640
-LEFT, RIGHT, TOP, BOTTOM = 48, 16, 12, 36
-MAX_X_LABELS = 8
+# A narrow drawing scaled to the column: its 13-14 px text stays legible on a 375 px phone.
+WIDTH = 420
+LEFT, RIGHT, TOP, BOTTOM = 44, 24, 12, 36
+MAX_X_LABELS = 5
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ class BarChart:
 
 
 BAR_ROW = 30
-LABEL_CHARS = 22
+LABEL_CHARS = 16
 
 
 def _short(label: str, limit: int = LABEL_CHARS) -> str:
@@ -123,7 +124,7 @@ def _short(label: str, limit: int = LABEL_CHARS) -> str:
 
 def horizontal_bars(rows: Sequence[tuple[str, float, str]], *, maximum: float = 1.0) -> BarChart:
     """One bar per (label, value, text) on a 0..maximum scale, labels on the left."""
-    label_width, value_width = 190, 56
+    label_width, value_width = 140, 48
     span = WIDTH - label_width - value_width
     bars = [
         Bar(
@@ -150,7 +151,8 @@ def histogram(rows: Sequence[tuple[str, int]], *, height: int = 220) -> BarChart
     """Counts per bucket as vertical bars, bucket names under them."""
     top, bottom = 24, 36
     span_y = height - top - bottom
-    slot = (WIDTH - LEFT) / max(len(rows), 1)
+    left = 8
+    slot = (WIDTH - left) / max(len(rows), 1)
     largest = max((count for _, count in rows), default=0)
     bars = []
     for index, (label, count) in enumerate(rows):
@@ -160,7 +162,7 @@ def histogram(rows: Sequence[tuple[str, int]], *, height: int = 220) -> BarChart
                 label=label,
                 value=count,
                 text=str(count),
-                x=round(LEFT + index * slot + slot * 0.15, 1),
+                x=round(left + index * slot + slot * 0.15, 1),
                 y=round(height - bottom - length, 1),
                 length=length,
             )

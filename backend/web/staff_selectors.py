@@ -17,18 +17,19 @@ from jobs.analytics import selectors as analytics
 from jobs.analytics.metrics import period_start
 from jobs.models import Booking, Offer, Shortfall
 from jobs.selectors import active_bookings_with_familiarity, bookings_for, cascade_offers
+from matching.engine.taxonomy import role_label
 from matching.services import rank_shortfall
 from notifications.models import Delivery
 from notifications.selectors import deliveries_for
 
 # Time to fill buckets (upper bounds in hours; None: everything longer).
 TIME_TO_FILL_BUCKETS: tuple[tuple[str, float | None], ...] = (
-    ("Under 1 h", 1),
+    ("< 1 h", 1),
     ("1–4 h", 4),
     ("4–12 h", 12),
     ("12–24 h", 24),
     ("1–3 days", 72),
-    ("Over 3 days", None),
+    ("> 3 days", None),
 )
 BY_GROUP_LIMIT = 12
 
@@ -67,6 +68,8 @@ def fill_rate_by(*, user, dimension: str, start: dt.date, end: dt.date) -> list[
     continuity rate is continuous fills / filled slots summed (each period's rate times its fills)."""
     table = analytics.fill_rate_table(user=user, group_by=[dimension], period="month", start=start, end=end)
     labels = analytics.group_labels([dimension], list(table)).get(dimension, {})
+    if dimension == "role":  # codes to the names people use ("RMN", "HCA / support worker")
+        labels = {group: role_label(code) for group, code in labels.items()}
     sums: dict[object, list[float]] = defaultdict(lambda: [0, 0, 0.0])
     for (_, group), metrics in table.items():
         total = sums[group]

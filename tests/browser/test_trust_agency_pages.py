@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from jobs.analytics.rollups import rebuild_range
 from jobs.models import Shortfall
 from tests import factories as f
 from tests.browser.conftest import DESK, PHONE, SCREENSHOTS, assert_accessible, log_in, screenshot
@@ -80,3 +81,118 @@ def test_a_file_that_is_not_csv_gets_a_clear_error(open_page):
     assert "The file must be a CSV file (.csv)." in summary.inner_text()
     assert_accessible(page)
     assert Shortfall.objects.count() == 0
+
+
+def _agency_with_history():
+    agency = f.AgencyFactory()
+    trust = f.TrustFactory(agency=agency, name="Moorside Trust")
+    willow = f.WardFactory(site__trust=trust, name="Willow Ward")
+    cedar = f.WardFactory(site__trust=trust, name="Cedar Ward")
+    f.AgencyUserFactory(agency=agency, username="agency.desk")
+    return agency, trust, willow, cedar
+
+
+def _shift(ward, *, in_hours: float, **kwargs):
+    start = (timezone.now() + dt.timedelta(hours=in_hours)).replace(second=0, microsecond=0)
+    return f.ShortfallFactory(ward=ward, starts_at=start, ends_at=start + dt.timedelta(hours=12), **kwargs)
+
+
+def test_agency_dashboard_shows_charts_tables_and_csv(open_page):
+    agency, trust, willow, cedar = _agency_with_history()
+    nurse = f.qualified_practitioner(agency)
+    for days_ago, ward, is_filled in [
+        (20, willow, True),
+        (13, willow, True),
+        (13, cedar, False),
+        (6, cedar, True),
+    ]:
+        start = timezone.now() - dt.timedelta(days=days_ago)
+        shortfall = f.ShortfallFactory(
+            ward=ward,
+            starts_at=start,
+            ends_at=start + dt.timedelta(hours=12),
+            posted_at=start - dt.timedelta(days=2),
+            status=Shortfall.Status.FILLED if is_filled else Shortfall.Status.EXPIRED,
+        )
+        if is_filled:
+            f.BookingFactory(shortfall=shortfall, practitioner=nurse, status="completed")
+    today = timezone.localdate()
+    rebuild_range(start=today - dt.timedelta(days=30), end=today)
+
+    page = open_page(DESK)
+    log_in(page, "agency.desk")
+    page.get_by_role("link", name="Fill rates").click()
+    page.get_by_role("heading", name="Fill-rate dashboard").wait_for()
+    assert page.locator("svg[role=img]").count() == 5
+    assert "75%" in page.locator(".stat-list").inner_text()  # 3 of 4 slots
+    page.get_by_text("Table: by ward").click()
+    ward_table = page.get_by_role("region", name="Fill rate by ward (scrolls sideways)")
+    assert "Willow Ward" in ward_table.inner_text() and "100%" in ward_table.inner_text()
+    assert_accessible(page)
+    screenshot(page, "agency_dashboard")
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Fill rates by trust (CSV)").click()
+    text = download.value.path().read_text()
+    assert text.splitlines()[0].startswith("period_start,trust_id,trust_name,")
+
+    phone = open_page(PHONE)
+    log_in(phone, "agency.desk")
+    phone.goto("/agency/")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 375  # nothing forces sideways scroll
+    assert_accessible(phone)
+    screenshot(phone, "agency_dashboard_phone")
+
+
+def test_agency_urgent_queue_escalates_and_broadens(open_page):
+    agency, trust, willow, cedar = _agency_with_history()
+    soon = _shift(willow, in_hours=5, wave=0, next_wave_at=timezone.now() + dt.timedelta(minutes=20))
+    later = _shift(cedar, in_hours=30)
+
+    page = open_page(PHONE)
+    log_in(page, "agency.desk")
+    page.get_by_role("link", name="Urgent").click()
+    cards = page.locator(".card-list > li")
+    assert cards.count() == 2
+    assert "Willow Ward" in cards.nth(0).inner_text() and "Cedar Ward" in cards.nth(1).inner_text()
+    assert_accessible(page)
+    screenshot(page, "agency_urgent_queue")
+
+    page.locator(f"#urgent-{soon.id}").get_by_role("button", name="Escalate").click()
+    page.get_by_text("Escalated Willow Ward: offers go to everyone eligible now.").wait_for()
+    assert "Escalated" in page.locator(f"#urgent-{soon.id}").inner_text()
+    soon.refresh_from_db()
+    assert soon.escalated_at is not None
+
+    card = page.locator(f"#urgent-{later.id}")
+    card.locator("summary", has_text="Broaden").click()
+    card.get_by_label("Extra travel radius (km)").fill("25")
+    card.get_by_role("button", name="Broaden and re-match").click()
+    page.get_by_text("Broadened Cedar Ward: matching runs again now.").wait_for()
+    later.refresh_from_db()
+    assert later.extra_radius_km == 25
+    assert_accessible(page)
+
+
+def test_agency_sees_candidates_with_reasons_and_blockers(open_page):
+    agency, trust, willow, cedar = _agency_with_history()
+    familiar = f.qualified_practitioner(agency, user__first_name="Sam", user__last_name="Okafor")
+    f.WardExperienceFactory(practitioner=familiar, ward=willow, shifts_worked=6)
+    lapsed = f.qualified_practitioner(agency, user__first_name="Jo", user__last_name="Blake")
+    lapsed.registration_expires_on = timezone.localdate() - dt.timedelta(days=1)
+    lapsed.save()
+    shortfall = _shift(willow, in_hours=30)
+
+    page = open_page(PHONE)
+    log_in(page, "agency.desk")
+    page.goto("/agency/urgent/")
+    page.locator(f"#urgent-{shortfall.id}").get_by_role("link", name="Candidates").click()
+    page.get_by_role("heading", name="Candidates for Willow Ward").wait_for()
+    eligible = page.locator("section").nth(0)
+    assert "Sam Okafor" in eligible.inner_text() and "Knows this ward" in eligible.inner_text()
+    assert "Willow Ward" in eligible.locator(".reasons").inner_text()
+    blocked = page.locator("section").nth(1)
+    assert "Jo Blake" in blocked.inner_text()
+    assert blocked.locator(".blockers li").count() >= 1
+    assert_accessible(page)
+    screenshot(page, "agency_candidates")
