@@ -196,3 +196,72 @@ def test_agency_sees_candidates_with_reasons_and_blockers(open_page):
     assert blocked.locator(".blockers li").count() >= 1
     assert_accessible(page)
     screenshot(page, "agency_candidates")
+
+
+def test_trust_rates_a_completed_shift_keeps_lists_and_cancels_a_shortfall(open_page):
+    trust = f.TrustFactory(name="Moorside Trust")
+    willow = f.WardFactory(site__trust=trust, name="Willow Ward")
+    f.TrustUserFactory(trust=trust, username="ward.manager")
+    nurse = f.qualified_practitioner(trust.agency, user__first_name="Sam", user__last_name="Okafor")
+    start = timezone.now() - dt.timedelta(days=2)
+    worked = f.ShortfallFactory(ward=willow, starts_at=start, ends_at=start + dt.timedelta(hours=12))
+    f.BookingFactory(shortfall=worked, practitioner=nurse, status="completed")
+    upcoming = _shift(willow, in_hours=48)
+
+    page = open_page(PHONE)
+    log_in(page, "ward.manager")
+    page.get_by_role("link", name="Rate shifts").click()
+    page.get_by_role("link", name="Rate Sam Okafor").click()
+    page.get_by_role("button", name="Save rating").click()  # nothing chosen: the error, nothing saved
+    assert "Choose a rating from 1 to 5." in page.get_by_role("alert").inner_text()
+    assert_accessible(page)
+    page.get_by_label("5 – excellent").check()
+    page.get_by_role("button", name="Save rating").click()
+    page.get_by_text("Thank you: your rating of Sam Okafor is saved.").wait_for()
+    assert "5 of 5" in page.locator("table").inner_text()
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Lists").click()
+    page.get_by_label("Practitioner").select_option(label="Sam Okafor")
+    page.get_by_role("radio", name="Preferred").check()
+    page.get_by_label("Reason").fill("Knows our patients well")
+    page.get_by_role("button", name="Add to the list").click()
+    page.get_by_text("Sam Okafor is now on your preferred list.").wait_for()
+    assert "Knows our patients well" in page.locator("section").nth(0).inner_text()
+    assert_accessible(page)
+    screenshot(page, "trust_lists")
+
+    page.goto(f"/shortfalls/{upcoming.id}/")
+    page.get_by_label("Reason for cancelling").fill("Ward closed for refurbishment")
+    page.get_by_role("button", name="Cancel the shift").click()
+    page.get_by_text("Cancelled Willow Ward: open offers withdrawn, booked staff told.").wait_for()
+    upcoming.refresh_from_db()
+    assert upcoming.status == Shortfall.Status.CANCELLED
+    assert_accessible(page)
+    screenshot(page, "trust_shortfall_cancelled")
+
+
+def test_agency_verifies_an_expiring_credential_and_reads_the_delivery_log(open_page):
+    agency, trust, willow, cedar = _agency_with_history()
+    nurse = f.PractitionerFactory(agency=agency, user__first_name="Sam", user__last_name="Okafor")
+    credential = f.CredentialFactory(
+        practitioner=nurse, expires_on=timezone.localdate() + dt.timedelta(days=9)
+    )
+
+    page = open_page(PHONE)
+    log_in(page, "agency.desk")
+    page.get_by_role("link", name="Credentials").click()
+    row = page.locator(f"#credential-{credential.id}")
+    assert "Not yet" in row.inner_text()
+    assert_accessible(page)
+    row.get_by_role("button", name="Verify").click()
+    page.get_by_text("Verified ").first.wait_for()
+    credential.refresh_from_db()
+    assert credential.verified_at is not None
+    assert "Verify" not in page.locator(f"#credential-{credential.id}").inner_text()
+    assert_accessible(page)
+    screenshot(page, "agency_credentials_verified")
+
+    page.get_by_role("link", name="Deliveries").click()
+    page.get_by_text("No deliveries yet.").wait_for()
+    assert_accessible(page)
