@@ -1,7 +1,7 @@
 """Batch assignment quality and speed against the exact optimum and greedy-by-start-time.
 
     .venv/bin/python benchmarks/matching/bench_assign.py                      # 3,000 x 10,000, seeds 1-3
-    .venv/bin/python benchmarks/matching/bench_assign.py --large              # 10,000 x 50,000 vs LP bound
+    .venv/bin/python benchmarks/matching/bench_assign.py --large --seeds 1    # 10,000 x 50,000 vs LP bound
     .venv/bin/python benchmarks/matching/bench_assign.py --exact-time-limit 600
 
 For each seed: the engine (column-generated LP with rounded weekly rows, then a MIP on the edges
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import time
 from pathlib import Path
 
@@ -44,12 +45,13 @@ def run_seed(
     exact_time_limit: float,
     window: float | None,
     with_exact: bool,
+    time_limit: float,
 ) -> list[str]:
     instance = generate_instance(shortfalls=shortfalls, practitioners=practitioners, seed=seed)
     instance_doc = dump_instance(instance)
     pool = build_pool(instance.practitioners, instance.wards, instance.now)
     seats = sum(s.headcount for s in instance.shortfalls)
-    engine = assign(instance.shortfalls, instance.ward_by_id, pool, instance.rules, time_limit=60.0)
+    engine = assign(instance.shortfalls, instance.ward_by_id, pool, instance.rules, time_limit=time_limit)
     # Greedy walks every edge in Python: skipped on the large run, where it would dominate the time.
     greedy = greedy_assign(engine.edges, pool, instance.rules) if with_exact else None
     rows = []
@@ -98,6 +100,9 @@ def main() -> None:
     parser.add_argument("--practitioners", type=int, default=10_000)
     parser.add_argument("--exact-time-limit", type=float, default=300.0)
     parser.add_argument(
+        "--time-limit", type=float, default=20.0, help="the engine's time limit (edges, LP, MIP), seconds"
+    )
+    parser.add_argument(
         "--window",
         type=float,
         default=0.1,
@@ -109,7 +114,8 @@ def main() -> None:
     if arguments.large:
         arguments.shortfalls, arguments.practitioners = 10_000, 50_000
     print(
-        f"Batch assignment, {arguments.shortfalls:,} shortfalls x {arguments.practitioners:,} practitioners\n"
+        f"Batch assignment, {arguments.shortfalls:,} shortfalls x {arguments.practitioners:,} practitioners, "
+        f"engine time limit {arguments.time_limit:g} s, load average {os.getloadavg()[0]:.1f} at the start\n"
     )
     print("| seed | method | objective | % of reference | filled/seats | violations | seconds |")
     print("|---|---|---|---|---|---|---|")
@@ -121,6 +127,7 @@ def main() -> None:
             arguments.exact_time_limit,
             None if arguments.full else arguments.window,
             not arguments.large,
+            arguments.time_limit,
         ):
             print(row, flush=True)
 

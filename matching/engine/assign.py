@@ -30,6 +30,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
+from threading import Lock
 
 import highspy
 import numpy as np
@@ -45,6 +47,9 @@ from matching.engine.snapshot import PractitionerPool
 
 SUPPORT_THRESHOLD = 1e-6
 PRICING_TOLERANCE = 1e-7  # below this an entering edge cannot move the bound measurably
+# The relaxation's reduced costs are exact down to -REDUCED_COST_HORIZON (wider than any window the
+# MIPs use); below it they are upper bounds, which only ever adds edges to a window (still exact).
+REDUCED_COST_HORIZON = 0.1
 CUT_TOLERANCE = 1e-6
 MAX_CUT_ROUNDS = 8
 INITIAL_COLUMNS_PER_SEAT = 2
@@ -56,7 +61,10 @@ MIP_RELATIVE_GAP = 1e-4  # for large MIPs; small ones are solved to optimality
 SMALL_MIP_COLUMNS = 5000
 WIDENED_MIP_GROWTH = 3
 DEFAULT_TIME_LIMIT = 10.0
-MIP_THREADS = 2  # independent component MIPs solved side by side
+FINISH_SECONDS_PER_ASSIGNMENT = 4e-5  # validate_and_repair and the result, measured on 13,500 assignments
+MIP_THREADS = 2
+LP_THREADS = 2  # large LPs are split into this many independent parts, solved side by side
+LP_SPLIT_MIN_EDGES = 1_000_000  # independent component MIPs solved side by side
 # Measured on the 3,000 x 10,000 benchmark (seeds 1-3, 3 repetitions): the component MIPs are all
 # solved at the root, where presolve and the root reduced-cost heuristic cost more than they save
 # (about a third less time in total, same objectives).
@@ -80,6 +88,14 @@ class EdgeSet:
 
     def __len__(self) -> int:
         return len(self.score)
+
+    @cached_property
+    def start_rank(self) -> np.ndarray:
+        """Each shortfall's position in (start, index) order."""
+        starts = np.array([epoch(s.start) for s in self.shortfalls], float)
+        rank = np.empty(len(starts), np.int64)
+        rank[np.lexsort((np.arange(len(starts)), starts))] = np.arange(len(starts))
+        return rank
 
 
 @dataclass
@@ -227,7 +243,10 @@ class Timeline:
 
     @classmethod
     def of(cls, edges: EdgeSet, subset: np.ndarray, rules: Rules) -> Timeline:
-        order = subset[np.lexsort((edges.shortfall[subset], edges.start[subset], edges.practitioner[subset]))]
+        # One int64 key (practitioner, then the shortfall's rank by start): a single argsort is
+        # about twice as fast as a three-key lexsort on millions of edges.
+        key = edges.practitioner[subset] * len(edges.shortfalls) + edges.start_rank[edges.shortfall[subset]]
+        order = subset[np.argsort(key, kind="stable")]
         owner, start, end = edges.practitioner[order], edges.start[order], edges.end[order]
         return cls(
             order, owner, start, end + rules.min_rest_hours * HOUR, end - start, owner * _KEY_SCALE + start
@@ -411,20 +430,23 @@ def _separate(
     )
 
 
+def _headcount_dual(edges: EdgeSet, rows: Rows, dual: np.ndarray) -> np.ndarray:
+    """Each shortfall's headcount-row dual (zero where it has no row or the dual is negligible)."""
+    headcount = np.zeros(len(edges.shortfalls))
+    is_headcount = (dual > PRICING_TOLERANCE) & (rows.kind == HEADCOUNT)
+    headcount[rows.owner[is_headcount]] = dual[is_headcount]
+    return headcount
+
+
 def _row_activity(edges: EdgeSet, line: Timeline, rows: Rows, dual: np.ndarray) -> np.ndarray:
-    """For every edge (not only those in the rows), sum of coef * dual over the rows it would be in.
+    """For every edge on ``line`` (in line order; not only those in the rows), the sum of
+    coef * dual over the rows it would be in.
 
     A row is defined by what it means (this shortfall's seats; this practitioner at instant t; this
     practitioner's week from X), so an edge outside the restricted LP belongs to it exactly when it
     would have been built into it.
     """
-    total = np.zeros(len(edges))
     priced = dual > PRICING_TOLERANCE
-    headcount = np.zeros(len(edges.shortfalls))
-    is_headcount = priced & (rows.kind == HEADCOUNT)
-    headcount[rows.owner[is_headcount]] = dual[is_headcount]
-    total += headcount[edges.shortfall]
-
     on_line = np.zeros(len(line.key))
     cliques = np.flatnonzero(priced & (rows.kind == CLIQUE))
     if len(cliques):
@@ -451,8 +473,7 @@ def _row_activity(edges: EdgeSet, line: Timeline, rows: Rows, dual: np.ndarray) 
         row, member = _ranges(lo, hi)
         coefficient = np.floor(line.duration[member] / rows.divisor[rounded][row])
         on_line += np.bincount(member, weights=coefficient * dual[rounded][row], minlength=len(on_line))
-    total[line.order] += on_line
-    return total
+    return on_line + _headcount_dual(edges, rows, dual)[edges.shortfall[line.order]]
 
 
 # Solving ------------------------------------------------------------------------------------------
@@ -489,7 +510,6 @@ class Solution:
     row_dual: np.ndarray | None  # over all rows (zero for rows left out); LP only
     is_optimal: bool
     bound: float | None = None  # MIP: the solver's dual bound; LP: the optimum
-    basis: tuple[np.ndarray, np.ndarray] | None = None  # LP: (column, row) HighsBasisStatus codes
 
 
 def _solve(
@@ -500,20 +520,15 @@ def _solve(
     integer: bool,
     time_limit: float,
     start: np.ndarray | None = None,
-    basis: tuple[np.ndarray, np.ndarray] | None = None,
     relative_gap: float | None = None,
     options: Mapping[str, object] | None = None,
 ) -> Solution:
-    """Maximise scores . x over the given columns (edge indices); ``rows`` must be built for them.
-
-    ``basis`` (LP only): column and row status codes to warm-start the simplex from, e.g. the
-    previous column-generation round's basis mapped onto this one's columns and rows.
-    """
+    """Maximise scores . x over the given columns (edge indices); ``rows`` must be built for them."""
     n = len(columns)
     if n == 0:
         return Solution(np.zeros(0), 0.0, np.zeros(len(rows)), True)
-    local = np.full(len(scores), -1, dtype=np.int64)
-    local[columns] = np.arange(n)
+    sorter = np.argsort(columns, kind="stable")
+    local = sorter[np.searchsorted(columns, rows.index, sorter=sorter)]  # LP column of each row entry
     lp = highspy.HighsLp()
     lp.num_col_ = n
     lp.num_row_ = len(rows)
@@ -525,7 +540,7 @@ def _solve(
     lp.row_upper_ = rows.upper
     lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
     lp.a_matrix_.start_ = rows.start.astype(np.int32)
-    lp.a_matrix_.index_ = local[rows.index].astype(np.int32)
+    lp.a_matrix_.index_ = local.astype(np.int32)
     lp.a_matrix_.value_ = rows.value
     if integer:
         lp.integrality_ = [highspy.HighsVarType.kInteger] * n
@@ -542,15 +557,6 @@ def _solve(
     for name, value in (options or {}).items():
         solver.setOptionValue(name, value)
     solver.passModel(lp)
-    if basis is not None:
-        # Not necessarily square or nonsingular after columns and rows came and went: "alien"
-        # makes HiGHS complete and repair it rather than reject it.
-        warm = highspy.HighsBasis()
-        warm.col_status = [_BASIS_STATUS[k] for k in basis[0].tolist()]
-        warm.row_status = [_BASIS_STATUS[k] for k in basis[1].tolist()]
-        warm.valid = True
-        warm.alien = True
-        solver.setBasis(warm)
     if start is not None:
         # A feasible incumbent (greedy) so that a time-limited MIP never returns something worse.
         incumbent = highspy.HighsSolution()
@@ -569,23 +575,11 @@ def _solve(
         if integer
         else (float(scores[columns] @ x) if is_optimal else None)
     )
-    final_basis = None
-    if not integer:
-        got = solver.getBasis()
-        if got.valid:
-            final_basis = (
-                np.array([int(k) for k in got.col_status], np.int8),
-                np.array([int(k) for k in got.row_status], np.int8),
-            )
-    return Solution(x, float(scores[columns] @ x), row_dual, is_optimal, bound, final_basis)
-
-
-_BASIS_STATUS = [highspy.HighsBasisStatus(k) for k in range(5)]  # kLower, kBasic, kUpper, kZero, kNonbasic
-_LOWER, _BASIC = 0, 1
+    return Solution(x, float(scores[columns] @ x), row_dual, is_optimal, bound)
 
 
 def _row_keys(rows: Rows) -> list[tuple[int, int, float, float]]:
-    """What each row means, to carry its basis status from one column-generation round to the next."""
+    """What each row means, so that a column-generation round adds only the rows not in the LP yet."""
     return list(
         zip(
             rows.kind.tolist(),
@@ -609,7 +603,7 @@ def _initial_columns(edges: EdgeSet) -> np.ndarray:
 class Relaxation:
     solution: Solution
     columns: np.ndarray  # edge indices the solution is over
-    reduced_cost: np.ndarray | None  # over every edge, when optimal
+    reduced_cost: np.ndarray | None  # over every edge, when optimal (see REDUCED_COST_HORIZON)
     rounds: int
     cuts: Cuts
 
@@ -623,52 +617,215 @@ def solve_relaxation(
 ) -> Relaxation:
     """The LP relaxation over every edge, by column generation, tightened by rounded weekly rows.
 
-    Most of the hundreds of thousands of edges never matter: start from each shortfall's best few,
-    then add every edge whose reduced cost (score minus the duals of the rows it would sit in) is
-    positive. When none is, the duals are feasible for the LP over all edges, so this optimum is the
-    full LP optimum: an upper bound on any assignment, and reduced costs for every edge. Before
-    pricing, weekly rows the solution cheats on are rounded (see ``Cuts``) and the LP re-solved.
+    Most of the millions of edges never matter: start from each shortfall's best few, then add
+    every edge whose reduced cost (score minus the duals of the rows it would sit in) is positive.
+    When none is, the duals are feasible for the LP over all edges, so this optimum is the full LP
+    optimum: an upper bound on any assignment, and reduced costs for every edge. Before pricing,
+    weekly rows the solution cheats on are rounded (see ``Cuts``) and the LP re-solved.
+
+    On large instances the LP is split by role (no edge joins two roles, so the parts are
+    independent) into LP_THREADS parts of about equal size, solved side by side.
     """
     began = time.perf_counter()
-    everything = np.arange(len(edges))
-    line = Timeline.of(edges, everything, rules)
     active = _initial_columns(edges)
+    entering = np.flatnonzero(active)
+    part = _lp_parts(edges)
+    lps = [_RestrictedLp(edges, pool, rules) for _ in range(int(part.max()) + 1 if len(part) else 1)]
     cuts = Cuts.none()
     rounds = cut_rounds = 0
-    # Warm start: every round re-solves from the previous round's basis (new columns nonbasic at
-    # zero, new rows basic), so HiGHS only pivots in what changed instead of starting over.
-    column_status = np.full(len(edges), _LOWER, np.int8)
-    row_status: dict[tuple[int, int, float, float], int] | None = None
-    while True:
-        rounds += 1
-        columns = np.flatnonzero(active)
-        rows = build_rows(edges, pool, rules, columns, cuts)
+    with ThreadPoolExecutor(max_workers=len(lps)) as threads:
+        while True:
+            rounds += 1
+            built = [
+                lp.extend(entering[part[edges.shortfall[entering]] == k], cuts) for k, lp in enumerate(lps)
+            ]
+            remaining = time_limit - (time.perf_counter() - began)
+            solution, columns, meaning = _joined(
+                list(threads.map(lambda lp, limit=remaining: lp.solve(limit), lps)), lps
+            )
+            if solution.row_dual is None or not solution.is_optimal or solution.x is None:
+                return Relaxation(solution, columns, None, rounds, cuts)
+            # Cut and price in the same round: cuts hold whatever the columns, and the duals price
+            # correctly for the rows this LP has. Done only when a round adds neither.
+            violated = Cuts.none()
+            if use_cuts and cut_rounds < MAX_CUT_ROUNDS:
+                x_by_edge = np.zeros(len(edges))
+                x_by_edge[columns] = solution.x
+                for rows in built:
+                    violated = violated.extended(_separate(edges, rows, x_by_edge, pool, rules))
+            reduced = _reduced_costs(edges, rules, meaning, solution.row_dual, exact_from=-PRICING_TOLERANCE)
+            candidates = ~active & (reduced > PRICING_TOLERANCE)
+            if not candidates.any() and not len(violated):
+                reduced = _reduced_costs(
+                    edges, rules, meaning, solution.row_dual, exact_from=-REDUCED_COST_HORIZON
+                )
+                return Relaxation(solution, columns, reduced, rounds, cuts)
+            if len(violated):
+                cuts = cuts.extended(violated)
+                cut_rounds += 1
+            entering = np.sort(_best_entering(edges, np.flatnonzero(candidates), reduced))
+            active[entering] = True
+
+
+def _lp_parts(edges: EdgeSet) -> np.ndarray:
+    """Which LP part each shortfall goes to: whole roles, balanced by edges over LP_THREADS parts
+    (one part below LP_SPLIT_MIN_EDGES, where a thread costs more than it saves)."""
+    roles = [s.role for s in edges.shortfalls]
+    part = np.zeros(len(roles), np.int64)
+    if len(edges) < LP_SPLIT_MIN_EDGES:
+        return part
+    names, role_index = np.unique(np.array(roles, dtype=object), return_inverse=True)
+    load = np.bincount(role_index[edges.shortfall], minlength=len(names))
+    totals = np.zeros(LP_THREADS)
+    role_part = np.zeros(len(names), np.int64)
+    for r in np.argsort(-load, kind="stable").tolist():
+        role_part[r] = int(np.argmin(totals))
+        totals[role_part[r]] += load[r]
+    return role_part[role_index]
+
+
+def _joined(solutions: list[Solution], lps: list[_RestrictedLp]) -> tuple[Solution, np.ndarray, Rows]:
+    """The parts' solutions as one: columns, values, duals and row meanings laid end to end."""
+    columns = np.concatenate([lp.columns for lp in lps])
+    meanings = [lp.meaning for lp in lps]
+    meaning = Rows(meanings[0].start, meanings[0].index, meanings[0].value,
+                   *(np.concatenate([getattr(m, name) for m in meanings])
+                     for name in ("upper", "kind", "owner", "point", "divisor")))  # fmt: skip
+    if any(s.x is None or s.row_dual is None for s in solutions):
+        return Solution(None, None, None, False), columns, meaning
+    objective = sum(float(s.objective or 0.0) for s in solutions)
+    is_optimal = all(s.is_optimal for s in solutions)
+    joined = Solution(
+        np.concatenate([s.x for s in solutions]),  # type: ignore[misc]
+        objective,
+        np.concatenate([s.row_dual for s in solutions]),  # type: ignore[misc]
+        is_optimal,
+        objective if is_optimal else None,
+    )
+    return joined, columns, meaning
+
+
+class _RestrictedLp:
+    """The column-generation LP, kept in one HiGHS instance from round to round.
+
+    New columns and rows are added in place, so every re-solve hot-starts from the previous
+    basis and factorisation (new columns nonbasic at zero, new rows basic) instead of rebuilding
+    the model. A row stays once added: it means a fixed set of edges (this shortfall; this
+    practitioner at instant t; this practitioner's week from X), so an entering column gets its
+    coefficient in every existing row it belongs to, and no row ever becomes wrong.
+    """
+
+    def __init__(self, edges: EdgeSet, pool: PractitionerPool, rules: Rules) -> None:
+        self.edges, self.pool, self.rules = edges, pool, rules
+        self.solver = _highs()
+        # Presolve costs more than it saves on these sparse, already-reduced LPs (measured 3x).
+        self.solver.setOptionValue("presolve", "off")
+        self.solver.setOptionValue("random_seed", 1)
+        self.solver.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        self.columns = np.zeros(0, np.int64)  # edge index of each LP column
+        self.local = np.full(len(edges), -1, np.int64)  # LP column of each edge
+        self.keys: dict[tuple[int, int, float, float], int] = {}
+        empty = np.zeros(0)
+        # What each LP row means (the CSR part is left empty: pricing needs only the meaning).
+        self.meaning = Rows(np.zeros(1, np.int64), empty.astype(np.int64), empty, empty, empty.astype(np.int8),
+                            empty.astype(np.int64), empty, empty)  # fmt: skip
+
+    def extend(self, entering: np.ndarray, cuts: Cuts) -> Rows:
+        """Add the ``entering`` edges as columns and every row not yet in the LP; returns the rows
+        as built for all columns (for separation)."""
+        edges = self.edges
+        if len(entering):
+            line = Timeline.of(edges, entering, self.rules)
+            row, member, value = _memberships(edges, line, self.meaning)
+            column = np.searchsorted(entering, line.order[member])
+            order = np.lexsort((row, column))
+            self.solver.addCols(
+                len(entering), edges.score[entering].astype(float), np.zeros(len(entering)),
+                np.ones(len(entering)), len(order), np.searchsorted(column[order], np.arange(len(entering))).astype(np.int32),
+                row[order].astype(np.int32), value[order].astype(float),
+            )  # fmt: skip
+            self.local[entering] = len(self.columns) + np.arange(len(entering))
+            self.columns = np.concatenate((self.columns, entering))
+        rows = build_rows(edges, self.pool, self.rules, self.columns, cuts)
         keys = _row_keys(rows)
-        basis = None
-        if row_status is not None:
-            basis = (column_status[columns], np.array([row_status.get(k, _BASIC) for k in keys], np.int8))
-        remaining = time_limit - (time.perf_counter() - began)
-        solution = _solve(edges.score, rows, columns, integer=False, time_limit=remaining, basis=basis)
-        if solution.row_dual is None or not solution.is_optimal or solution.x is None:
-            return Relaxation(solution, columns, None, rounds, cuts)
-        if solution.basis is not None:
-            column_status[columns] = solution.basis[0]
-            row_status = dict(zip(keys, solution.basis[1].tolist(), strict=True))
-        # Cut and price in the same round: cuts hold whatever the columns, and the duals price
-        # correctly for the rows this LP had. Done only when a round adds neither.
-        violated = Cuts.none()
-        if use_cuts and cut_rounds < MAX_CUT_ROUNDS:
-            x_by_edge = np.zeros(len(edges))
-            x_by_edge[columns] = solution.x
-            violated = _separate(edges, rows, x_by_edge, pool, rules)
-        reduced = edges.score - _row_activity(edges, line, rows, solution.row_dual)
-        entering = ~active & (reduced > PRICING_TOLERANCE)
-        if not entering.any() and not len(violated):
-            return Relaxation(solution, columns, reduced, rounds, cuts)
-        if len(violated):
-            cuts = cuts.extended(violated)
-            cut_rounds += 1
-        active[_best_entering(edges, np.flatnonzero(entering), reduced)] = True
+        new = np.flatnonzero(np.array([key not in self.keys for key in keys], bool))
+        if len(new):
+            sizes = np.diff(rows.start)[new]
+            _, position = _ranges(rows.start[new], rows.start[new + 1])
+            self.solver.addRows(
+                len(new), np.full(len(new), -highspy.kHighsInf), rows.upper[new].astype(float), len(position),
+                np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int32),
+                self.local[rows.index[position]].astype(np.int32), rows.value[position].astype(float),
+            )  # fmt: skip
+            first = len(self.meaning)
+            for offset, k in enumerate(new.tolist()):
+                self.keys[keys[k]] = first + offset
+            m = self.meaning
+            self.meaning = Rows(m.start, m.index, m.value, np.concatenate((m.upper, rows.upper[new])),
+                                np.concatenate((m.kind, rows.kind[new])), np.concatenate((m.owner, rows.owner[new])),
+                                np.concatenate((m.point, rows.point[new])), np.concatenate((m.divisor, rows.divisor[new])))  # fmt: skip
+        return rows
+
+    def solve(self, time_limit: float) -> Solution:
+        if not len(self.columns):
+            return Solution(np.zeros(0), 0.0, np.zeros(len(self.meaning)), True)
+        self.solver.setOptionValue("time_limit", float(max(time_limit, 0.05)))
+        self.solver.run()
+        is_optimal = self.solver.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        solution = self.solver.getSolution()
+        if not solution.value_valid:
+            return Solution(None, None, None, False)
+        x = np.asarray(solution.col_value)
+        objective = float(self.edges.score[self.columns] @ x)
+        row_dual = np.asarray(solution.row_dual) if solution.dual_valid else None
+        return Solution(x, objective, row_dual, is_optimal, objective if is_optimal else None)
+
+
+def _memberships(edges: EdgeSet, line: Timeline, rows: Rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, position on ``line``, coefficient) for every row each edge on the line belongs to."""
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    headcount_row = np.full(len(edges.shortfalls), -1, np.int64)
+    is_headcount = np.flatnonzero(rows.kind == HEADCOUNT)
+    headcount_row[rows.owner[is_headcount]] = is_headcount
+    row = headcount_row[edges.shortfall[line.order]]
+    member = np.flatnonzero(row >= 0)
+    parts.append((row[member], member, np.ones(len(member))))
+    cliques = np.flatnonzero(rows.kind == CLIQUE)
+    point_key = rows.owner[cliques] * _KEY_SCALE + rows.point[cliques]
+    lo = np.searchsorted(line.key, point_key - line.longest, side="right")
+    hi = np.searchsorted(line.key, point_key, side="right")
+    k, member = _ranges(lo, hi)
+    covers = line.extended_end[member] > rows.point[cliques][k]
+    parts.append((cliques[k[covers]], member[covers], np.ones(int(covers.sum()))))
+    for kind in (WEEKLY, WEEKLY_ROUNDED):
+        weeks = np.flatnonzero(rows.kind == kind)
+        window_key = rows.owner[weeks] * _KEY_SCALE + rows.point[weeks]
+        lo = np.searchsorted(line.key, window_key, side="left")
+        hi = np.searchsorted(line.key, window_key + WEEK, side="left")
+        k, member = _ranges(lo, hi)
+        if kind == WEEKLY:
+            value = line.duration[member] / HOUR
+        else:
+            value = np.floor(line.duration[member] / rows.divisor[weeks][k])
+        counted = value > 0
+        parts.append((weeks[k[counted]], member[counted], value[counted]))
+    return tuple(np.concatenate([part[j] for part in parts]) for j in range(3))  # type: ignore[return-value]
+
+
+def _reduced_costs(
+    edges: EdgeSet, rules: Rules, rows: Rows, dual: np.ndarray, *, exact_from: float
+) -> np.ndarray:
+    """Every edge's reduced cost for these duals: exact where it is above ``exact_from``, elsewhere
+    an upper bound that is at most ``exact_from``.
+
+    Duals of the practitioner rows only lower a reduced cost, so score minus the shortfall's
+    headcount dual bounds it from above; that one gather rules out most of the millions of edges,
+    and only the rest are put on a timeline and priced against the practitioner rows.
+    """
+    reduced = edges.score - _headcount_dual(edges, rows, dual)[edges.shortfall]
+    line = Timeline.of(edges, np.flatnonzero(reduced > exact_from), rules)
+    reduced[line.order] = edges.score[line.order] - _row_activity(edges, line, rows, dual)
+    return reduced
 
 
 def _best_entering(edges: EdgeSet, entering: np.ndarray, reduced: np.ndarray) -> np.ndarray:
@@ -716,7 +873,7 @@ def assign_edges(
     bound = None
     if len(edges):
         mark = time.perf_counter()
-        relaxed = solve_relaxation(edges, pool, rules, time_limit=time_limit)
+        relaxed = solve_relaxation(edges, pool, rules, time_limit=time_limit - (time.perf_counter() - began))
         timings["lp"] = time.perf_counter() - mark
         timings["lp_rounds"] = relaxed.rounds
         x = relaxed.solution.x
@@ -765,18 +922,14 @@ def _mip_near_the_bound(
         columns = np.flatnonzero(pick)
         if attempt and len(columns) > max(WIDENED_MIP_GROWTH * timings["mip_columns"], SMALL_MIP_COLUMNS):
             break
-        remaining = time_limit - (time.perf_counter() - began)
-        if attempt and remaining < 0.5:
-            break
         if chosen is None:
-            # LP rounding: take edges by LP value, then score, while they fit. A good incumbent, so a
-            # MIP stopped by the time limit still returns something close to the bound.
-            lp_value = np.zeros(len(edges))
-            lp_value[relaxed.columns] = relaxed.solution.x
-            chosen = _pick(
-                columns[np.lexsort((columns, -edges.score[columns], -lp_value[columns]))], edges, pool, rules
-            )
-            method = "lp rounding"
+            chosen, method = _lp_rounding(edges, pool, rules, relaxed, columns), "lp rounding"
+            # The MIP gets the rounding's edges too, so that it can only improve on it.
+            columns = np.union1d(columns, chosen)
+        # Keep back the time the final validation of the answer takes.
+        remaining = time_limit - (time.perf_counter() - began) - FINISH_SECONDS_PER_ASSIGNMENT * len(chosen)
+        if remaining < (0.5 if attempt else 0.05):
+            break
         found = _solve_by_component(edges, pool, rules, relaxed, columns, chosen, remaining, timings)
         timings["mip_columns"] = len(columns)
         if found is None:
@@ -789,6 +942,26 @@ def _mip_near_the_bound(
         window = gap
     timings["mip"] = time.perf_counter() - mark
     return chosen, method
+
+
+def _lp_rounding(
+    edges: EdgeSet, pool: PractitionerPool, rules: Rules, relaxed: Relaxation, columns: np.ndarray
+) -> np.ndarray:
+    """A good incumbent, so that a MIP stopped by the time limit still returns something close to
+    the bound: take the ``columns`` by LP value, then score, while they fit; then fill the seats
+    left open from all of their shortfalls' edges, best reduced cost first (the LP fills nearly
+    every seat, and a narrow window of edges often has no free practitioner left for them)."""
+    assert relaxed.solution.x is not None and relaxed.reduced_cost is not None
+    lp_value = np.zeros(len(edges))
+    lp_value[relaxed.columns] = relaxed.solution.x
+    chosen = _pick(
+        columns[np.lexsort((columns, -edges.score[columns], -lp_value[columns]))], edges, pool, rules
+    )
+    seats = np.array([s.headcount for s in edges.shortfalls])
+    open_seats = np.bincount(edges.shortfall[chosen], minlength=len(seats)) < seats
+    fill = np.flatnonzero(open_seats[edges.shortfall])
+    fill = fill[np.lexsort((fill, -relaxed.reduced_cost[fill]))]
+    return _pick(np.concatenate((chosen, fill)), edges, pool, rules)
 
 
 def _components(edges: EdgeSet, columns: np.ndarray) -> np.ndarray:
@@ -841,33 +1014,47 @@ def _solve_by_component(
     # The same tolerance as one MIP over all of ``columns`` would get: per-component gaps of at most
     # g times each component's bound add up to at most g times the whole bound.
     gap = MIP_RELATIVE_GAP if len(columns) > SMALL_MIP_COLUMNS else 1e-9
-    # One deadline for all; each component may use at most its share of the threads' time (by
-    # columns), so that under a tight limit the first components cannot starve the rest.
+    # One deadline for all; each component may use at most its share (by columns) of the threads'
+    # time left for the components not started yet, so that under a tight limit the first
+    # components cannot starve the rest, and time the small ones leave over goes to the others.
     deadline = time.perf_counter() + time_limit
-    total = max(sum(len(group) for group in groups), 1)
+    unstarted = [sum(len(group) for group in groups)]
+    lock = Lock()
 
     def solve(group: np.ndarray) -> np.ndarray | None:
-        remaining = min(deadline - time.perf_counter(), time_limit * MIP_THREADS * len(group) / total)
+        with lock:
+            share = (deadline - time.perf_counter()) * MIP_THREADS * len(group) / max(unstarted[0], 1)
+            unstarted[0] -= len(group)
+        remaining = min(deadline - time.perf_counter(), share)
         if remaining < 0.05:
             stopped.append(len(group))
             return None  # out of time: this component keeps the LP rounding
+        began = time.perf_counter()
         rows = build_rows(edges, pool, rules, group, relaxed.cuts)
         start = incumbent[np.isin(incumbent, group)]
         solution = _solve(
-            edges.score, rows, group, integer=True, time_limit=remaining, start=start, relative_gap=gap,
-            options=COMPONENT_MIP_OPTIONS,
+            edges.score, rows, group, integer=True, time_limit=remaining - (time.perf_counter() - began),
+            start=start, relative_gap=gap, options=COMPONENT_MIP_OPTIONS,
         )  # fmt: skip
         if not solution.is_optimal:
             stopped.append(len(group))
-        return None if solution.x is None else group[solution.x > 0.5]
+        if solution.bound is not None:
+            proven.append(solution.bound - float(lp_value[group] @ edges.score[group]))
+        if solution.x is None or edges.score[group[solution.x > 0.5]].sum() < edges.score[start].sum():
+            return start
+        return group[solution.x > 0.5]
 
     stopped: list[int] = []  # sizes of the components whose MIP stopped early (time limit)
+    proven: list[float] = []  # per component: the MIP's proven bound minus the LP's value
     if len(groups) > 1:
         with ThreadPoolExecutor(max_workers=MIP_THREADS) as pool_of_threads:
             solved = list(pool_of_threads.map(solve, groups))
     else:
         solved = [solve(group) for group in groups]
     timings["mip_stopped_components"] = len(stopped)
+    # An upper bound on the best assignment over these columns (not over every edge): the LP bound
+    # lowered by what the component MIPs proved; it shows how much of the gap is the LP's own.
+    timings["mip_columns_bound"] = float(relaxed.solution.objective or 0.0) + sum(min(d, 0.0) for d in proven)
     parts = [settled]
     for group, found in zip(groups, solved, strict=True):
         if found is None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matching.engine.assign import assign, build_edges, greedy_assign
+from matching.engine import assign as assign_module
+from matching.engine.assign import assign, build_edges, build_rows, greedy_assign, solve_relaxation
 from matching.engine.generate import generate_instance
 from matching.engine.instance import Instance, dump_instance, solution_document
 from matching.engine.model import Interval, Practitioner, Rules, Shortfall, Ward
@@ -144,6 +147,30 @@ def test_greedy_by_start_time_is_feasible_and_no_better_than_the_engine(checker)
 
     assert checker.check_solution(dump_instance(instance), document(greedy)) == []
     assert greedy.objective <= result.objective
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_column_generation_reaches_the_lp_optimum_over_every_edge(monkeypatch, split):
+    # Incremental rows, pricing that skips edges the headcount duals already rule out, and (when
+    # split) one LP per group of roles must all still end at the LP over every edge at once.
+    instance = generate_instance(shortfalls=600, practitioners=900, seed=13)
+    pool = build_pool(instance.practitioners, instance.wards, instance.now)
+    edges = build_edges(instance.shortfalls, instance.ward_by_id, pool, instance.rules)
+    if split:
+        monkeypatch.setattr(assign_module, "LP_SPLIT_MIN_EDGES", 0)
+        assert len(set(assign_module._lp_parts(edges).tolist())) == 2
+
+    relaxed = solve_relaxation(edges, pool, instance.rules, time_limit=60.0, use_cuts=False)
+    everything = np.arange(len(edges))
+    full = assign_module._solve(
+        edges.score, build_rows(edges, pool, instance.rules), everything, integer=False, time_limit=60.0
+    )
+
+    assert relaxed.rounds > 1 and len(relaxed.columns) < len(edges)
+    assert relaxed.bound == pytest.approx(full.objective, abs=1e-6)
+    # Reduced costs are exact near zero: nothing outside the LP could still improve it.
+    outside = np.setdiff1d(everything, relaxed.columns)
+    assert relaxed.reduced_cost[outside].max() <= assign_module.PRICING_TOLERANCE
 
 
 # Optimality on small random instances, against brute force over the same edges ----------------------
