@@ -85,5 +85,7 @@ def assert_accessible(page) -> None:
 def screenshot(page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    # caret="initial": hiding the caret leaves style="" on every input, which htmx's settle then
+    # copies onto swapped-in elements, and the Content-Security-Policy (style-src 'self') refuses.
+    page.screenshot(path=str(path), full_page=True, caret="initial")
     return path

@@ -72,7 +72,7 @@ def test_cancelling_a_booking_under_12_hours_warns_then_cancels_in_place(open_pa
 
     phone = open_page()
     log_in(phone, "nurse.sam")
-    phone.get_by_role("link", name="Bookings").click()
+    phone.get_by_role("link", name="Bookings", exact=True).click()
     phone.wait_for_url("**/bookings/")
     assert_accessible(phone)
     phone.evaluate("window.stillTheSamePage = true")
@@ -115,7 +115,7 @@ def test_credentials_page_shows_expiry_and_takes_an_upload(open_page, nurse, tmp
 
     phone = open_page()
     log_in(phone, "nurse.sam")
-    phone.get_by_role("link", name="Credentials").click()
+    phone.get_by_role("link", name="Credentials", exact=True).click()
     phone.wait_for_url("**/credentials/")
     assert "Expiring soon: 12 days left" in phone.locator(".card--expiring").inner_text()
     assert "Expired on" in phone.locator(".card--expired").inner_text()
@@ -153,7 +153,7 @@ def test_credentials_page_shows_expiry_and_takes_an_upload(open_page, nurse, tmp
 def test_notification_settings_and_calendar_link_save_in_place(open_page, nurse):
     phone = open_page()
     log_in(phone, "nurse.sam")
-    phone.get_by_role("link", name="Notifications").click()
+    phone.get_by_role("link", name="Notifications", exact=True).click()
     phone.wait_for_url("**/settings/notifications/")
     assert_accessible(phone)
     phone.evaluate("window.stillTheSamePage = true")
@@ -188,7 +188,7 @@ def test_availability_window_is_added_and_removed_in_place(open_page, nurse):
 
     phone = open_page()
     log_in(phone, "nurse.sam")
-    phone.get_by_role("link", name="Availability").click()
+    phone.get_by_role("link", name="Availability", exact=True).click()
     phone.wait_for_url("**/availability/")
     assert "You have not added any availability yet." in phone.locator("main").inner_text()
     assert_accessible(phone)
