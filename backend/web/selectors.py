@@ -65,16 +65,24 @@ def fill_status(*, user, now: dt.datetime, limit: int = 50) -> list[Shortfall]:
     for booking in bookings:
         by_shortfall[booking.shortfall_id].append(booking)
     pairs = {(b.practitioner_id, s.ward_id) for s in shortfalls for b in by_shortfall[s.id]}
-    known = set(
-        WardExperience.objects.filter(
-            practitioner_id__in={p for p, _ in pairs}, ward_id__in={w for _, w in pairs}, shifts_worked__gt=0
-        ).values_list("practitioner_id", "ward_id")
-    )
+    # Known = worked the ward before this shift starts, as jobs.selectors.active_bookings_with_familiarity
+    # (the one-shortfall page and the cascade API) decide it.
+    first_worked = {
+        (practitioner_id, ward_id): first
+        for practitioner_id, ward_id, first in WardExperience.objects.filter(
+            practitioner_id__in={p for p, _ in pairs}, ward_id__in={w for _, w in pairs}
+        ).values_list("practitioner_id", "ward_id", "first_worked_at")
+    }
+
+    def is_new_to_ward(booking: Booking, shortfall: Shortfall) -> bool:
+        first = first_worked.get((booking.practitioner_id, shortfall.ward_id))
+        return first is None or first >= shortfall.starts_at
+
     for shortfall in shortfalls:
         shortfall.booked_staff = [
             {
                 "name": b.practitioner.name,
-                "is_new_to_ward": (b.practitioner_id, shortfall.ward_id) not in known,
+                "is_new_to_ward": is_new_to_ward(b, shortfall),
             }
             for b in by_shortfall[shortfall.id]
         ]

@@ -378,3 +378,31 @@ def test_empty_lists_say_so(logged_in):
 
     assert "Nobody is on your preferred list." in html
     assert "You can list staff once they have worked a shift for you." in html
+
+
+def test_fill_status_list_and_detail_agree_on_new_to_ward(logged_in, trust, willow):
+    start = timezone.now() - dt.timedelta(hours=2)  # under way: still on the fill status page
+    shortfall = f.ShortfallFactory(ward=willow, starts_at=start, ends_at=start + dt.timedelta(hours=12))
+    since_start = f.qualified_practitioner(trust.agency)
+    before = f.qualified_practitioner(trust.agency)
+    f.WardExperienceFactory(
+        practitioner=since_start,
+        ward=willow,
+        first_worked_at=start + dt.timedelta(hours=1),
+        last_worked_at=start + dt.timedelta(hours=1),
+    )
+    f.WardExperienceFactory(practitioner=before, ward=willow, first_worked_at=start - dt.timedelta(days=30))
+    f.BookingFactory(shortfall=shortfall, practitioner=since_start)
+    f.BookingFactory(shortfall=shortfall, practitioner=before)
+
+    listed = logged_in.get("/shortfalls/").context["shortfalls"][0].booked_staff
+    detail = logged_in.get(f"/shortfalls/{shortfall.id}/").context["bookings"]
+
+    assert {row["name"]: row["is_new_to_ward"] for row in listed} == {
+        since_start.name: True,
+        before.name: False,
+    }
+    assert {b.practitioner.name: b.is_new_to_ward for b in detail} == {
+        since_start.name: True,
+        before.name: False,
+    }
