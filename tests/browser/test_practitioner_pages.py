@@ -19,7 +19,7 @@ from tests.browser.conftest import assert_accessible, log_in, screenshot
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 PDF = b"%PDF-1.4\n%evidence for a browser test\n"
-MAX_TABS = 40
+MAX_TABS = 60
 
 
 def booked(practitioner, *, in_hours: float, ward_name: str) -> Booking:
@@ -248,3 +248,17 @@ def test_keyboard_alone_reaches_and_completes_a_cancellation_with_focus_visible(
         Booking.Status.CANCELLED_BY_PRACTITIONER,
         "Childcare fell through",
     )
+
+    # The main action of every other practitioner page is reachable by Tab, with the ring showing.
+    for path, action in (
+        ("/roles/", "Apply filters"),
+        ("/availability/", "Add window"),
+        ("/credentials/", "Add credential"),
+        ("/settings/notifications/", "Save settings"),
+        ("/settings/notifications/", "Create calendar link"),
+    ):
+        phone.goto(path)
+        if path == "/roles/":
+            phone.get_by_text("Filter shifts").click()  # the filters fold away on a phone
+            phone.evaluate("document.activeElement.blur()")
+        assert_focus_visible(tab_to(phone, action))
