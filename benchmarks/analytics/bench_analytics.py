@@ -395,7 +395,7 @@ def main() -> None:
     parser.add_argument("--days-back", type=int, default=365)
     parser.add_argument("--days-ahead", type=int, default=28)
     parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--raw-runs", type=int, default=3)
+    parser.add_argument("--raw-runs", type=int, default=3, help="0: skip the raw computation")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
@@ -451,10 +451,15 @@ def report(args, world, build_seconds, result) -> None:
     from backend.accounts.models import User
     from jobs.analytics import selectors
     from jobs.analytics.metrics import compute_from_raw
+    from jobs.analytics.rollups import refresh_day
     from jobs.models import Shortfall
 
     agency_user = User.objects.create(username="bench_agency", kind="agency_staff", agency=world["agency"])
     trust = world["trusts"][0]
+    refresh_p50, refresh_p95, _ = timed(
+        lambda: refresh_day(trust_id=trust.id, day=world["today"] - dt.timedelta(days=3)), 10
+    )
+    load_before = " / ".join(f"{value:.2f}" for value in os.getloadavg())
     trust_user = User.objects.create(username="bench_trust", kind="trust_staff", trust=trust)
     today = world["today"]
     year_start = today - dt.timedelta(days=364)
@@ -498,13 +503,25 @@ def report(args, world, build_seconds, result) -> None:
             today,
             None,
         ),
+        (
+            "By role, band, day/night, month, the 12 whole months before this one (agency)",
+            agency_user,
+            ["role", "band", "day_night"],
+            "month",
+            (today.replace(day=1) - dt.timedelta(days=365)).replace(day=1),
+            month_end,
+            None,
+        ),
     ]
     lines = [
         f"Data: {world['shortfalls']:,} shortfalls / {world['slots']:,} slots over {args.days_back} days back + "
         f"{args.days_ahead} ahead, {len(world['trusts'])} trusts, {len(world['wards'])} wards, "
         f"{world['bookings']:,} bookings, {world['offers']:,} offers.",
-        f"Rollup build (`rebuild_range` over the whole range): {build_seconds:.0f} s -> "
-        f"{result.rollup_rows:,} DailyRollup rows, {result.slot_rows:,} SlotFact rows.",
+        f"Rollup build (`rebuild_range` over the whole range, period summaries included): "
+        f"{build_seconds:.0f} s -> {result.rollup_rows:,} DailyRollup rows, {result.slot_rows:,} SlotFact "
+        f"rows, {result.summary_rows:,} PeriodSummary rows. `refresh_day` (one trust-day, as a booking "
+        f"event runs it): p50 {refresh_p50:.0f} ms, p95 {refresh_p95:.0f} ms.",
+        f"Load average (`uptime`, 1/5/15 min) before the queries: {load_before}.",
         "",
         f"| Dashboard query | rollup p50 ms | rollup p95 ms ({args.runs} runs) | raw p50 ms ({args.raw_runs} runs) | raw / rollup (p50) | same numbers |",
         "|---|---:|---:|---:|---:|:---:|",
@@ -523,11 +540,13 @@ def report(args, world, build_seconds, result) -> None:
             return compute_from_raw(shortfalls, group_by=group_by, period=period, start=start, end=end)
 
         p50, p95, rolled_result = timed(rolled, args.runs)
-        raw_p50, _, raw_result = timed(raw, args.raw_runs)
-        same = _same(rolled_result, raw_result)
-        lines.append(
-            f"| {label} | {p50:.1f} | {p95:.1f} | {raw_p50:.0f} | {raw_p50 / p50:.0f}x | {'yes' if same else 'NO'} |"
-        )
+        if args.raw_runs:
+            raw_p50, _, raw_result = timed(raw, args.raw_runs)
+            same = "yes" if _same(rolled_result, raw_result) else "NO"
+            raw_cells = f"{raw_p50:,.0f} | {raw_p50 / p50:,.0f}x | {same}"
+        else:
+            raw_cells = "not run | - | -"
+        lines.append(f"| {label} | {p50:.1f} | {p95:.1f} | {raw_cells} |")
         log(lines[-1])
 
     now = timezone.now()
@@ -540,6 +559,9 @@ def report(args, world, build_seconds, result) -> None:
     p50, p95, rows = timed(urgent, args.runs)
     lines.append(
         f"| Urgent list, next 24 h, first page of 50 (agency; {len(rows)} rows) | {p50:.1f} | {p95:.1f} | - | - | - |"
+    )
+    lines.append(
+        f"Load average (`uptime`, 1/5/15 min) after: {' / '.join(f'{v:.2f}' for v in os.getloadavg())}."
     )
     print("\n" + "\n".join(lines))
 

@@ -62,7 +62,8 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Case, OuterRef, QuerySet, Subquery, When
+from django.db import connection
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from backend.practitioners.models import WardExperience
 from jobs.analytics.models import COUNTERS
@@ -182,39 +183,15 @@ def shortfall_facts(shortfalls: QuerySet[Shortfall]) -> Iterator[ShortfallFacts]
     )
     if not rows:
         return
-    ids = [row["id"] for row in rows]
-    # The latest completed booking by the same practitioner on the same ward before this one: if
-    # that is not within the window, no earlier one is.
-    previous_shift = (
-        Booking.objects.filter(
-            practitioner_id=OuterRef("practitioner_id"),
-            shortfall__ward_id=OuterRef("shortfall__ward_id"),
-            status=Booking.Status.COMPLETED,
-            starts_at__lt=OuterRef("starts_at"),
-        )
-        .order_by("-starts_at")
-        .values("starts_at")[:1]
-    )
+    # Time order, so each chunk's history window (below) is about as long as the chunk.
+    ids = [row["id"] for row in sorted(rows, key=lambda row: row["starts_at"])]
     bookings: dict[int, list[tuple]] = defaultdict(list)
     for chunk in _chunks(ids, 20_000):
-        for booking in (
-            Booking.objects.filter(shortfall_id__in=chunk)
-            .annotate(
-                worked_before=Case(
-                    When(status__in=HOLDING_STATUSES, then=Subquery(previous_shift)), default=None
-                )
-            )
-            .values_list(
-                "shortfall_id",
-                "id",
-                "practitioner_id",
-                "status",
-                "created_at",
-                "cancelled_at",
-                "worked_before",
-            )
+        worked_before = _previous_completed_shifts(chunk)
+        for booking in Booking.objects.filter(shortfall_id__in=chunk).values_list(
+            "shortfall_id", "id", "practitioner_id", "status", "created_at", "cancelled_at"
         ):
-            bookings[booking[0]].append(booking[1:])
+            bookings[booking[0]].append((*booking[1:], worked_before.get(booking[1])))
     offers: dict[int, list[tuple]] = defaultdict(list)
     for chunk in _chunks(ids, 20_000):
         for offer in Offer.objects.filter(shortfall_id__in=chunk).values_list(
@@ -233,6 +210,66 @@ def shortfall_facts(shortfalls: QuerySet[Shortfall]) -> Iterator[ShortfallFacts]
     )
     for row in rows:
         yield _facts_for(row, bookings.get(row["id"], []), offers.get(row["id"], []), ledger)
+
+
+# The latest completed booking by the same practitioner on the same ward before a holding booking:
+# if that one is not within the continuity window, no earlier one is. Only the last
+# _HISTORY_LOOKBACK matters (365 local days plus a day and a clock change, with room to spare).
+_HISTORY_LOOKBACK = dt.timedelta(days=367)
+_PREVIOUS_SHIFT_SQL = """
+SELECT b.id, previous.starts_at
+FROM jobs_booking AS b JOIN jobs_shortfall AS s ON s.id = b.shortfall_id
+CROSS JOIN LATERAL (
+    SELECT earlier.starts_at
+    FROM jobs_booking AS earlier JOIN jobs_shortfall AS earlier_shortfall
+        ON earlier_shortfall.id = earlier.shortfall_id
+    WHERE earlier.practitioner_id = b.practitioner_id
+      AND earlier_shortfall.ward_id = s.ward_id
+      AND earlier.status = %(completed)s
+      AND earlier.starts_at < b.starts_at
+      AND earlier.starts_at >= b.starts_at - %(lookback)s
+    ORDER BY earlier.starts_at DESC
+    LIMIT 1
+) AS previous
+WHERE b.shortfall_id = ANY(%(ids)s) AND b.status = ANY(%(holding)s)
+"""
+
+
+def _previous_completed_shifts(shortfall_ids: list[int]) -> dict[int, dt.datetime]:
+    """Holding booking id -> start of the practitioner's latest completed shift on the same ward
+    before it (within _HISTORY_LOOKBACK), for the bookings of these shortfalls. On PostgreSQL one
+    query for the whole chunk: a LATERAL walk back down the (practitioner, starts_at) booking index,
+    which stops at the first completed shift on the ward (a few index entries each); elsewhere (the
+    SQLite demo) the same as a correlated subquery."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _PREVIOUS_SHIFT_SQL,
+                {
+                    "ids": shortfall_ids,
+                    "holding": list(HOLDING_STATUSES),
+                    "completed": Booking.Status.COMPLETED,
+                    "lookback": _HISTORY_LOOKBACK,
+                },
+            )
+            return dict(cursor.fetchall())
+    previous_shift = (
+        Booking.objects.filter(
+            practitioner_id=OuterRef("practitioner_id"),
+            shortfall__ward_id=OuterRef("shortfall__ward_id"),
+            status=Booking.Status.COMPLETED,
+            starts_at__lt=OuterRef("starts_at"),
+            starts_at__gte=OuterRef("starts_at") - _HISTORY_LOOKBACK,
+        )
+        .order_by("-starts_at")
+        .values("starts_at")[:1]
+    )
+    rows = (
+        Booking.objects.filter(shortfall_id__in=shortfall_ids, status__in=HOLDING_STATUSES)
+        .annotate(worked_before=Subquery(previous_shift))
+        .values_list("id", "worked_before")
+    )
+    return {booking_id: worked for booking_id, worked in rows if worked is not None}
 
 
 def _chunks(values: list[int], size: int) -> Iterator[list[int]]:

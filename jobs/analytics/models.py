@@ -40,14 +40,8 @@ _COUNTER_HELP = {
 COUNTERS = tuple(_COUNTER_HELP)
 
 
-class DailyRollup(models.Model):
-    day = models.DateField(help_text="Local (Europe/London) date of the shift start")
-    trust = models.ForeignKey("organisations.Trust", on_delete=models.CASCADE, related_name="+")
-    ward = models.ForeignKey("organisations.Ward", on_delete=models.CASCADE, related_name="+")
-    role = models.ForeignKey("organisations.Role", on_delete=models.CASCADE, related_name="+")
-    band = models.PositiveSmallIntegerField(help_text="The shortfall's minimum band")
-    setting = models.ForeignKey("organisations.Setting", on_delete=models.CASCADE, related_name="+")
-    is_night = models.BooleanField()
+class RollupCounters(models.Model):
+    """The additive counters, shared by the daily and the period tables."""
 
     slots_requested = models.PositiveIntegerField(default=0, help_text=_COUNTER_HELP["slots_requested"])
     slots_cancelled_before_cutoff = models.PositiveIntegerField(
@@ -90,6 +84,19 @@ class DailyRollup(models.Model):
     offers_accepted = models.PositiveIntegerField(default=0, help_text=_COUNTER_HELP["offers_accepted"])
     offers_declined = models.PositiveIntegerField(default=0, help_text=_COUNTER_HELP["offers_declined"])
     offers_expired = models.PositiveIntegerField(default=0, help_text=_COUNTER_HELP["offers_expired"])
+
+    class Meta:
+        abstract = True
+
+
+class DailyRollup(RollupCounters):
+    day = models.DateField(help_text="Local (Europe/London) date of the shift start")
+    trust = models.ForeignKey("organisations.Trust", on_delete=models.CASCADE, related_name="+")
+    ward = models.ForeignKey("organisations.Ward", on_delete=models.CASCADE, related_name="+")
+    role = models.ForeignKey("organisations.Role", on_delete=models.CASCADE, related_name="+")
+    band = models.PositiveSmallIntegerField(help_text="The shortfall's minimum band")
+    setting = models.ForeignKey("organisations.Setting", on_delete=models.CASCADE, related_name="+")
+    is_night = models.BooleanField()
 
     class Meta:
         constraints = [
@@ -140,3 +147,54 @@ class SlotFact(models.Model):
 
     def __str__(self) -> str:
         return f"shortfall {self.shortfall_id} slot {self.slot}"
+
+
+class PeriodSummary(RollupCounters):
+    """One row per (period, grouping, key) for the dashboard groupings of a whole week or month: the
+    summed counters and the exact order statistics of that period, so a 12-month dashboard reads a
+    few hundred rows instead of ~400 k daily rows and ~1 M slot rows.
+
+    `grouping` names the dimensions set on the row ("ward", "role,band,day_night", "" for none).
+    A row with a trust covers that trust only; a row without one covers every trust of the agency
+    (what agency staff see), and never has a ward. Rebuilt with the daily tables by rollups.py
+    (PostgreSQL only; on other databases the queries use the daily tables)."""
+
+    class Period(models.TextChoices):
+        WEEK = "week", "Week (Monday to Sunday, local dates)"
+        MONTH = "month", "Month"
+
+    period = models.CharField(max_length=5, choices=Period.choices)
+    period_start = models.DateField()
+    grouping = models.CharField(max_length=60, blank=True)
+    agency = models.ForeignKey("organisations.Agency", on_delete=models.CASCADE, related_name="+")
+    trust = models.ForeignKey(
+        "organisations.Trust", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    ward = models.ForeignKey(
+        "organisations.Ward", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    role = models.ForeignKey(
+        "organisations.Role", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    band = models.PositiveSmallIntegerField(null=True, blank=True)
+    setting = models.ForeignKey(
+        "organisations.Setting", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    is_night = models.BooleanField(null=True, blank=True)
+
+    time_to_fill_median = models.FloatField(null=True, blank=True, help_text="Seconds (percentile_cont)")
+    time_to_fill_p90 = models.FloatField(null=True, blank=True, help_text="Seconds (percentile_cont)")
+    lead_time_median = models.FloatField(null=True, blank=True, help_text="Seconds (percentile_cont)")
+    lead_time_p90 = models.FloatField(null=True, blank=True, help_text="Seconds (percentile_cont)")
+    distinct_staff = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["grouping", "period", "period_start"], name="period_summary_lookup"),
+            models.Index(fields=["trust", "period", "period_start"], name="period_summary_trust"),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.period} {self.period_start} [{self.grouping}]: {self.slots_filled}/{self.slots_requested}"
+        )

@@ -3,7 +3,8 @@
 Every write here is "recompute this range from raw rows, replace what is stored": running it twice,
 or concurrently, or after any booking event, leaves the same rows. refresh_day is what the booking
 and offer services call (through the outbox) after a change to a shortfall starting that day;
-rebuild_range is the beat task's and the `rebuild_rollups` command's.
+rebuild_range is the beat task's and the `rebuild_rollups` command's. Both also recompute the
+period summaries (summaries.py) of every week and month they touched.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 
 from backend.organisations.demo.writer import RowWriter
-from jobs.analytics.metrics import ShortfallFacts, local_day_bounds, shortfall_facts
-from jobs.analytics.models import COUNTERS, DailyRollup, SlotFact
+from jobs.analytics import summaries
+from jobs.analytics.metrics import ShortfallFacts, local_day_bounds, period_start, shortfall_facts
+from jobs.analytics.models import COUNTERS, DailyRollup, PeriodSummary, SlotFact
+from jobs.analytics.summaries import SUMMARY_PERIODS
 from jobs.models import Shortfall
 
 log = logging.getLogger(__name__)
@@ -47,10 +50,13 @@ class RebuildResult:
     shortfalls: int
     rollup_rows: int
     slot_rows: int
+    summary_rows: int
 
 
+@transaction.atomic
 def refresh_day(*, trust_id: int, day: dt.date) -> None:
-    """Recompute one trust's rollup rows and slot facts for shortfalls starting on local date `day`."""
+    """Recompute one trust's rollup rows and slot facts for shortfalls starting on local date `day`,
+    and the period summaries of its week and month, in one transaction."""
     rebuild_range(start=day, end=day, trust_ids=[trust_id])
 
 
@@ -70,14 +76,34 @@ def rebuild_range(*, start: dt.date, end: dt.date, trust_ids: Sequence[int] | No
             totals[3] + slot_rows,
         ]
         chunk_start = chunk_end + dt.timedelta(days=1)
-    return RebuildResult(*totals)
+    summary_rows = sum(
+        _summarise_chunk(period, period_start(start, period), period_start(end, period), trust_ids)
+        for period in SUMMARY_PERIODS
+    )
+    return RebuildResult(*totals, summary_rows)
+
+
+@transaction.atomic
+def _summarise_chunk(period: str, first: dt.date, last: dt.date, trust_ids: Sequence[int] | None) -> int:
+    """Replace the summaries of the weeks or months starting first..last (see summaries.py)."""
+    if not summaries.is_supported():
+        return 0
+    _lock()
+    rows = summaries.summary_rows(period=period, first=first, last=last, trust_ids=trust_ids)
+    summaries.stored_summaries(period=period, first=first, last=last, trust_ids=trust_ids).delete()
+    _write(PeriodSummary, summaries.SUMMARY_ATTNAMES, rows)
+    return len(rows)
+
+
+def _lock() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
 
 
 @transaction.atomic
 def _rebuild_chunk(start: dt.date, end: dt.date, trust_ids: Sequence[int] | None) -> tuple[int, int, int]:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+    _lock()
     lo, hi = local_day_bounds(start, end)
     shortfalls = Shortfall.objects.filter(starts_at__gte=lo, starts_at__lt=hi)
     stored_rollups = DailyRollup.objects.filter(day__gte=start, day__lte=end)

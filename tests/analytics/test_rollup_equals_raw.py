@@ -1,5 +1,7 @@
 """Property: on any history, the numbers from the rollups (built incrementally, one trust-day at a
-time in any order, or rebuilt in one go) equal the numbers computed from the raw rows."""
+time in any order, or rebuilt in one go) equal the numbers computed from the raw rows, whether a
+query is answered from the period summaries (whole weeks and months of the dashboard groupings) or
+from the daily tables, and for agency staff, trust staff and trust staff limited to some wards."""
 
 from __future__ import annotations
 
@@ -10,17 +12,20 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from backend.organisations.selectors import wards_for
 from jobs.analytics import selectors
 from jobs.analytics.metrics import compute_from_raw
+from jobs.analytics.models import DailyRollup, PeriodSummary
 from jobs.analytics.rollups import rebuild_range, refresh_day
+from jobs.analytics.summaries import SUMMARY_GROUPINGS, SUMMARY_PERIODS
 from jobs.models import Booking, Offer, Shortfall
 from tests import factories as f
 from tests.analytics.scenario import at
 
 pytestmark = pytest.mark.django_db
 
-FIRST_DAY = dt.date(2025, 10, 13)  # two weeks around the October clock change
-DAYS = 21
+FIRST_DAY = dt.date(2025, 9, 29)  # Monday; five whole weeks and all of October (clock change)
+DAYS = 35
 BOOKING_STATUSES = [s for s, _ in Booking.Status.choices]
 OFFER_STATUSES = [s for s, _ in Offer.Status.choices]
 
@@ -116,15 +121,34 @@ def world():
         first_worked_at=at(2025, 8, 1),
         last_worked_at=at(2025, 9, 1),
     )
-    return {"agency_user": agency_user, "trusts": trusts, "wards": wards, "practitioners": practitioners}
+    trust_user = f.TrustUserFactory(trust=trusts[0])
+    ward_limited_user = f.TrustUserFactory(trust=trusts[0])
+    ward_limited_user.wards.set([wards[0][1]])
+    return {
+        "agency_user": agency_user,
+        "trust_user": trust_user,
+        "ward_limited_user": ward_limited_user,
+        "trusts": trusts,
+        "wards": wards,
+        "practitioners": practitioners,
+    }
 
 
+# Daily-path groupings, and every grouping kept in PeriodSummary (alone and with trust) by week
+# and by month: October is a whole month, September and November partial ones.
 GROUPINGS = [
-    ([], "week"),
+    ([], "day"),
     (["trust"], "day"),
-    (["ward", "day_night"], "week"),
     (["role", "band", "setting"], "month"),
+    *((list(grouping), period) for grouping in SUMMARY_GROUPINGS for period in SUMMARY_PERIODS),
+    *((["trust", *grouping], period) for grouping in SUMMARY_GROUPINGS for period in SUMMARY_PERIODS),
 ]
+USERS = ("agency_user", "trust_user", "ward_limited_user")
+
+
+def _raw(world: dict, user_key: str, group_by: list[str], period: str, first: dt.date, last: dt.date):
+    shortfalls = Shortfall.objects.filter(ward__in=wards_for(world[user_key]))
+    return compute_from_raw(shortfalls, group_by=group_by, period=period, start=first, end=last)
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -138,29 +162,60 @@ def test_rollups_equal_raw_computation(world, spec, order):
         for trust_id, day in days:
             refresh_day(trust_id=trust_id, day=day)
         last = FIRST_DAY + dt.timedelta(days=DAYS - 1)
-        for group_by, period in GROUPINGS:
-            raw = compute_from_raw(
-                Shortfall.objects.all(), group_by=group_by, period=period, start=FIRST_DAY, end=last
-            )
-            rolled = selectors.fill_rate_table(
-                user=world["agency_user"], group_by=group_by, period=period, start=FIRST_DAY, end=last
-            )
-            assert rolled.keys() == raw.keys(), (group_by, period)
-            for key, metrics in raw.items():
-                assert rolled[key] == pytest.approx(metrics), (group_by, period, key)
-        # A full rebuild changes nothing.
-        incremental = sorted(selectors.rollups_for(world["agency_user"]).values_list(*_ROLLUP_COLUMNS))
+        # The whole history, and a range starting and ending mid-week (the ends come from the
+        # daily tables, the whole periods between from the summaries).
+        whole = (FIRST_DAY, last)
+        mid_week = (FIRST_DAY + dt.timedelta(days=2), last - dt.timedelta(days=3))
+        for user_key in USERS:
+            ranges = [whole, mid_week] if user_key == "agency_user" else [whole]
+            for group_by, period in GROUPINGS:
+                for first, end in ranges:
+                    raw = _raw(world, user_key, group_by, period, first, end)
+                    rolled = selectors.fill_rate_table(
+                        user=world[user_key], group_by=group_by, period=period, start=first, end=end
+                    )
+                    where = (user_key, group_by, period, first, end)
+                    assert rolled.keys() == raw.keys(), where
+                    for key, metrics in raw.items():
+                        assert rolled[key] == pytest.approx(metrics), (*where, key)
+        # A full rebuild changes nothing, daily or summarised.
+        incremental = _stored()
         rebuild_range(start=FIRST_DAY, end=last)
-        assert (
-            sorted(selectors.rollups_for(world["agency_user"]).values_list(*_ROLLUP_COLUMNS)) == incremental
-        )
+        assert _stored() == incremental
         transaction.set_rollback(True)
 
 
-_ROLLUP_COLUMNS = [
-    field.attname
-    for field in __import__(
-        "jobs.analytics.models", fromlist=["DailyRollup"]
-    ).DailyRollup._meta.concrete_fields
-    if field.attname != "id"
-]
+def _stored() -> tuple[list, list]:
+    return (
+        sorted(DailyRollup.objects.values_list(*_columns(DailyRollup))),
+        sorted(PeriodSummary.objects.values_list(*_columns(PeriodSummary)), key=repr),
+    )
+
+
+def _columns(model) -> list[str]:
+    return [field.attname for field in model._meta.concrete_fields if field.attname != "id"]
+
+
+@pytest.mark.parametrize(
+    ("user_key", "group_by", "period", "is_summarised"),
+    [
+        ("agency_user", [], "week", True),
+        ("agency_user", ["trust"], "month", True),
+        ("agency_user", ["day_night", "band", "role"], "week", True),
+        ("agency_user", ["ward"], "week", True),
+        ("agency_user", ["role", "setting"], "week", False),
+        ("agency_user", [], "day", False),
+        ("trust_user", [], "week", True),
+        ("trust_user", ["ward", "day_night"], "month", True),
+        ("ward_limited_user", [], "week", False),
+        ("ward_limited_user", ["trust"], "week", False),
+        ("ward_limited_user", ["ward"], "week", True),
+    ],
+)
+def test_summaries_answer_only_groupings_they_hold_and_the_user_sees_whole(
+    world, user_key, group_by, period, is_summarised
+):
+    rows = selectors._summaries_for(
+        world[user_key], group_by=group_by, period=period, trust_id=None, ward_id=None
+    )
+    assert (rows is not None) == is_summarised

@@ -39,6 +39,7 @@ class Command(BaseCommand):
         result = rebuild_range(start=first, end=last, trust_ids=trusts)
         self.stdout.write(
             f"Rebuilt {result.days} days {first}..{last}: {result.shortfalls} shortfalls, "
-            f"{result.rollup_rows} rollup rows, {result.slot_rows} slot rows "
+            f"{result.rollup_rows} rollup rows, {result.slot_rows} slot rows, "
+            f"{result.summary_rows} period summary rows "
             f"in {time.monotonic() - began:.1f}s"
         )
