@@ -191,7 +191,13 @@ def booking_cancel(request, practitioner, booking_id: int):
                 if not _is_htmx(request):
                     messages.success(request, message)
                     return redirect("bookings")
-                context = {"booking": cancelled, "announcement": message}
+                context = {
+                    "booking": cancelled,
+                    "announcement": message,
+                    "upcoming_count": selectors.upcoming_bookings(
+                        user=request.user, now=timezone.now()
+                    ).count(),
+                }
                 return render(request, "web/partials/booking_cancelled.html", context)
         else:
             status = 400

@@ -96,6 +96,7 @@ def test_cancelling_a_booking_under_12_hours_warns_then_cancels_in_place(open_pa
     assert phone.evaluate("window.stillTheSamePage") is True  # swapped in place, no reload
     assert "recorded as a late cancellation" in phone.locator(f"#booking-{soon.id}").inner_text()
     assert "late cancellation" in phone.locator("#booking-announcer").inner_text()
+    assert phone.locator("#bookings-count").inner_text() == "1 upcoming booking. Times are UK time."
     assert_accessible(phone)
     screenshot(phone, "practitioner_booking_cancelled")
     soon.refresh_from_db()

@@ -134,6 +134,7 @@ def test_htmx_late_cancel_uses_the_booking_service_and_reopens_the_shortfall(cli
     assert response.status_code == 200
     html = response.content.decode()
     assert "Cancelled: " in html and "recorded as a late cancellation" in html
+    assert '<p id="bookings-count" hx-swap-oob="true">0 upcoming bookings.' in html
     booking.refresh_from_db()
     assert (booking.status, booking.is_late_cancellation, booking.cancel_reason) == (
         Booking.Status.CANCELLED_BY_PRACTITIONER,
