@@ -39,7 +39,7 @@ import scipy.sparse
 from scipy.sparse.csgraph import connected_components
 
 from matching.engine.clock import HOUR, WEEK, epoch, is_night_shift
-from matching.engine.eligibility import passes_timed_rules, static_positions
+from matching.engine.eligibility import StaticFilter, passes_timed_rules
 from matching.engine.model import Assignment, Edge, Rules, Shortfall, Ward, WeightBook, Weights
 from matching.engine.rank import resolve_weights
 from matching.engine.scoring import ranking_order, score_pairs
@@ -60,7 +60,7 @@ MIP_REDUCED_COST_WINDOW = 0.01
 MIP_RELATIVE_GAP = 1e-4  # for large MIPs; small ones are solved to optimality
 SMALL_MIP_COLUMNS = 5000
 WIDENED_MIP_GROWTH = 3
-DEFAULT_TIME_LIMIT = 10.0
+DEFAULT_TIME_LIMIT = 20.0
 FINISH_SECONDS_PER_ASSIGNMENT = 4e-5  # validate_and_repair and the result, measured on 13,500 assignments
 MIP_THREADS = 2
 LP_THREADS = 2  # large LPs are split into this many independent parts, solved side by side
@@ -146,10 +146,11 @@ def build_edges(
     per_shortfall: list[tuple[np.ndarray, np.ndarray]] = [(np.zeros(0, np.int64), np.zeros(0))] * len(
         shortfalls
     )
+    static = StaticFilter(pool, rules)
     for members in groups.values():
         first = shortfalls[members[0]]
         ward = wards[first.ward]
-        positions, km = static_positions(first, ward, pool, rules)
+        positions, km = static.positions(first, ward)
         scored = score_pairs(first, ward, pool, positions, km, resolve_weights(weights, ward.trust), rules)
         order = ranking_order(pool, scored)
         ranked_positions, ranked_scores = scored.positions[order], scored.scores[order]
@@ -593,10 +594,17 @@ def _row_keys(rows: Rows) -> list[tuple[int, int, float, float]]:
 
 def _initial_columns(edges: EdgeSet) -> np.ndarray:
     """The best few edges of each shortfall (edges arrive in ranking order within a shortfall)."""
-    first = np.searchsorted(edges.shortfall, edges.shortfall, side="left")
-    rank = np.arange(len(edges)) - first
     headcount = np.array([s.headcount for s in edges.shortfalls])
-    return rank < INITIAL_COLUMNS_PER_SEAT * headcount[edges.shortfall] + INITIAL_COLUMNS_EXTRA
+    return (
+        _rank_in_shortfall(edges)
+        < INITIAL_COLUMNS_PER_SEAT * headcount[edges.shortfall] + INITIAL_COLUMNS_EXTRA
+    )
+
+
+def _rank_in_shortfall(edges: EdgeSet) -> np.ndarray:
+    """Each edge's position within its shortfall's edges (they are stored shortfall by shortfall)."""
+    first = np.searchsorted(edges.shortfall, np.arange(len(edges.shortfalls) + 1), side="left")
+    return np.arange(len(edges)) - np.repeat(first[:-1], np.diff(first))
 
 
 @dataclass
@@ -1212,9 +1220,17 @@ def _pick(candidates: np.ndarray, edges: EdgeSet, pool: PractitionerPool, rules:
 
 
 def greedy_by_score(edges: EdgeSet, pool: PractitionerPool, rules: Rules) -> np.ndarray:
-    """Best edges first across the whole horizon (the fallback when the solver gives nothing)."""
-    order = np.lexsort((edges.shortfall, -edges.score))
-    return _pick(order, edges, pool, rules)
+    """Best edges first across the whole horizon (the fallback when the solver gives nothing).
+
+    Bounded work on millions of edges: first each shortfall's best few, best first; then the
+    other edges of the shortfalls still open, best first."""
+    first = np.flatnonzero(_initial_columns(edges))
+    chosen = _pick(first[np.lexsort((edges.shortfall[first], -edges.score[first]))], edges, pool, rules)
+    seats = np.array([s.headcount for s in edges.shortfalls])
+    open_seats = np.bincount(edges.shortfall[chosen], minlength=len(seats)) < seats
+    rest = np.flatnonzero(open_seats[edges.shortfall])
+    rest = rest[np.lexsort((edges.shortfall[rest], -edges.score[rest]))]
+    return _pick(np.concatenate((chosen, rest)), edges, pool, rules)
 
 
 def greedy_by_start_time(edges: EdgeSet, pool: PractitionerPool, rules: Rules) -> np.ndarray:

@@ -291,6 +291,42 @@ def static_positions(
     return positions[near], km[near]
 
 
+class StaticFilter:
+    """``static_positions`` for the many shortfalls of one horizon, sharing the work between them.
+
+    The masks that depend only on role, band, gender and rate cap are evaluated once per such
+    combination, and the distance from the whole pool to a ward once per ward (the same arithmetic
+    as ``static_positions``, so the same positions and distances come out).
+    """
+
+    def __init__(self, pool: PractitionerPool, rules: Rules) -> None:
+        self.pool, self.rules = pool, rules
+        self._people: dict[tuple[object, ...], np.ndarray] = {}
+        self._km: dict[str, np.ndarray] = {}  # per ward: distance of every practitioner
+        self._allowed: dict[str, np.ndarray] = {}  # per ward: not on a do-not-book list for it
+
+    def positions(self, shortfall: Shortfall, ward: Ward) -> tuple[np.ndarray, np.ndarray]:
+        pool = self.pool
+        key = (shortfall.role, shortfall.min_band, shortfall.gender, shortfall.rate_cap)
+        people = self._people.get(key)
+        if people is None:
+            masks = _static_masks(shortfall, ward, pool, self.rules, timed=False)
+            passing = masks["role"]
+            for code in ("band", "status", "gender", "rate"):
+                passing &= masks[code]
+            people = self._people[key] = np.flatnonzero(passing)
+        if ward.id not in self._km:
+            allowed = np.ones(pool.size, bool)
+            for blocked in (pool.blocked_by_trust.get(ward.trust), pool.blocked_by_ward.get(ward.id)):
+                if blocked is not None:
+                    allowed[blocked] = False
+            self._allowed[ward.id], self._km[ward.id] = allowed, _distances(ward, pool)
+        people = people[self._allowed[ward.id][people]]
+        km = self._km[ward.id][people]
+        near = km <= pool.radius_km[people] + shortfall.extra_radius_km
+        return people[near], km[near]
+
+
 def passes_timed_rules(
     shortfall: Shortfall, pool: PractitionerPool, rules: Rules, positions: np.ndarray
 ) -> np.ndarray:

@@ -173,6 +173,20 @@ def test_column_generation_reaches_the_lp_optimum_over_every_edge(monkeypatch, s
     assert relaxed.reduced_cost[outside].max() <= assign_module.PRICING_TOLERANCE
 
 
+def test_fallback_greedy_by_score_is_feasible_and_fills_open_seats_beyond_the_best_few(checker):
+    instance = generate_instance(shortfalls=600, practitioners=900, seed=14)
+    pool = build_pool(instance.practitioners, instance.wards, instance.now)
+    engine = assign(instance.shortfalls, instance.ward_by_id, pool, instance.rules)
+
+    chosen = assign_module.greedy_by_score(engine.edges, pool, instance.rules)
+    fallback = assign_module._result(chosen, engine.edges, pool, "greedy", None, 0.0, 0, {})
+
+    assert checker.check_solution(dump_instance(instance), document(fallback)) == []
+    beyond_best_few = ~assign_module._initial_columns(engine.edges)[chosen]
+    assert beyond_best_few.any()
+    assert fallback.objective <= engine.objective
+
+
 # Optimality on small random instances, against brute force over the same edges ----------------------
 
 
