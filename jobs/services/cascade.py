@@ -50,6 +50,9 @@ class CascadePolicy:
     # 1: no familiar-first holds and no top K; every eligible practitioner is offered the shift at
     # once, first come first served (what most agencies do; the operations simulator's baseline).
     broadcast: int = 0
+    # 1: a familiar practitioner whose exclusive hold lapsed unanswered is offered the shift again
+    # in the next open wave (once), so an answer that comes just after the hold is not lost.
+    reoffer_lapsed_holds: int = 0
 
     @classmethod
     def for_trust(cls, trust) -> CascadePolicy:
@@ -144,9 +147,11 @@ def _create_offers(
     expires_at: dt.datetime,
     hold: bool,
     now: dt.datetime,
+    revive_lapsed_holds: bool = False,
 ) -> int:
-    """Create offers (or revive ones withdrawn when an earlier fill was cancelled); each goes to
-    its recipient through the outbox. Declined, expired or accepted offers are never re-sent."""
+    """Create offers (or revive ones withdrawn when an earlier fill was cancelled, and with
+    `revive_lapsed_holds` wave-0 holds that expired unanswered); each goes to its recipient through
+    the outbox. Declined, accepted or other expired offers are never re-sent."""
     existing = {
         o.practitioner_id: o
         for o in Offer.objects.filter(
@@ -170,8 +175,10 @@ def _create_offers(
                 sent_at=now,
                 expires_at=expires_at,
             )
-        elif offer.status == Offer.Status.WITHDRAWN:
-            updated = Offer.objects.filter(id=offer.id, status=Offer.Status.WITHDRAWN).update(
+        elif offer.status == Offer.Status.WITHDRAWN or (
+            revive_lapsed_holds and offer.status == Offer.Status.EXPIRED and offer.wave == FAMILIAR
+        ):
+            updated = Offer.objects.filter(id=offer.id, status=offer.status).update(
                 wave=wave,
                 is_exclusive_hold=hold,
                 score=score,
@@ -276,10 +283,19 @@ def _send_open_wave(shortfall: Shortfall, wave: int, pool: PractitionerPool, now
     ranking = _ranked(shortfall, engine_shortfall, pool, now)
     offered = _already_offered([shortfall.id]).get(shortfall.id, {})
     policy = CascadePolicy.for_trust(shortfall.trust)
+    lapsed_holds: set[int] = set()
+    if policy.reoffer_lapsed_holds:
+        lapsed_holds = set(
+            Offer.objects.filter(shortfall=shortfall, wave=FAMILIAR, status=Offer.Status.EXPIRED).values_list(
+                "practitioner_id", flat=True
+            )
+        )
     fresh = [
         c
         for c in ranking.candidates
-        if int(c.practitioner_id) not in offered or offered[int(c.practitioner_id)] == Offer.Status.WITHDRAWN
+        if int(c.practitioner_id) not in offered
+        or offered[int(c.practitioner_id)] == Offer.Status.WITHDRAWN
+        or int(c.practitioner_id) in lapsed_holds
     ]
     if wave == TOP_K:
         fresh = fresh[: policy.wave1_size]
@@ -291,6 +307,7 @@ def _send_open_wave(shortfall: Shortfall, wave: int, pool: PractitionerPool, now
         expires_at=policy.offer_expiry(now=now, starts_at=shortfall.starts_at),
         hold=False,
         now=now,
+        revive_lapsed_holds=bool(policy.reoffer_lapsed_holds),
     )
 
 

@@ -1,5 +1,5 @@
-"""The broadcast option of the cascade settings: every eligible practitioner at once, no holds
-(the incumbent practice the operations simulator compares against)."""
+"""Cascade settings the operations simulator compares: broadcast (every eligible practitioner at
+once, no holds: the incumbent practice) and re-offering familiar holds that lapsed unanswered."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.utils import timezone
 from backend.practitioners.models import PractitionerListing
 from jobs.models import Offer, Shortfall
 from jobs.services.cascade import CascadePolicy, advance_due_cascades, start_cascade
-from jobs.services.offers import accept_offer
+from jobs.services.offers import accept_offer, expire_offers
 from tests import factories as f
 from tests.jobs.conftest import qualified, shift
 
@@ -102,3 +102,33 @@ def test_a_slot_reopened_after_the_last_wave_is_offered_to_everyone_again(ward):
     assert (revived.wave, revived.status) == (2, "sent")
     assert Offer.objects.filter(shortfall=shortfall).count() == 5
     assert (shortfall.wave, shortfall.next_wave_at) == (2, None)
+
+
+def _lapsed_hold(ward, settings: dict):
+    familiar, _, strangers = _broadcast_cast(ward)
+    ward.trust.cascade_settings = settings
+    ward.trust.save()
+    shortfall = shift(ward, in_hours=96)
+    t0 = timezone.now()
+    start_cascade(shortfall=shortfall, now=t0)
+    advance_due_cascades(now=t0)
+    hold = Offer.objects.get(shortfall=shortfall, wave=0)
+    expire_offers(now=hold.expires_at)
+    advance_due_cascades(now=hold.expires_at)  # wave 1: the top K (here 1)
+    return hold, Offer.objects.get(id=hold.id)
+
+
+def test_by_default_a_hold_that_lapsed_is_never_offered_again(ward):
+    hold, after = _lapsed_hold(ward, {"wave1_size": 1})
+
+    assert (after.wave, after.status) == (0, "expired")
+    assert Offer.objects.filter(shortfall=hold.shortfall, wave=1).count() == 1
+
+
+def test_reoffer_lapsed_holds_offers_the_familiar_practitioner_again_in_the_next_wave(ward):
+    hold, after = _lapsed_hold(ward, {"wave1_size": 1, "reoffer_lapsed_holds": 1})
+
+    assert (after.wave, after.status, after.is_exclusive_hold) == (1, "sent", False)
+    assert after.sent_at == hold.expires_at
+    booking = accept_offer(offer_id=after.id, practitioner=after.practitioner)
+    assert booking.practitioner_id == hold.practitioner_id
