@@ -22,6 +22,11 @@ POLICIES: dict[str, Policy] = {
         Policy("hold_90", "Familiar-first, hold 90 min", {"hold_minutes": 90}),
         Policy("wave1_3", "Familiar-first, wave 1 = top 3", {"wave1_size": 3}),
         Policy("wave1_25", "Familiar-first, wave 1 = top 25", {"wave1_size": 25}),
+        Policy(
+            "reoffer",
+            "Familiar-first, lapsed holds offered again in the next wave",
+            {"reoffer_lapsed_holds": 1},
+        ),
     )
 }
 

@@ -87,6 +87,10 @@ def metrics(result: RunResult, *, continuity_days: int) -> dict:
         "late_cancellations": int(late),
         "late_cancellations_per_100_bookings": 100 * late / made if made else 0.0,
         "lost_races": int(counters.get("accept_refused:shortfall_filled", 0)),
+        # Answers that came when the offer was already gone: withdrawn (filled) or expired (a hold
+        # or an open offer that ran out): practitioner effort the policy wasted.
+        "answered_too_late": int(sum(v for k, v in counters.items() if k.startswith("answered_too_late:"))),
+        "answered_after_expiry": int(counters.get("answered_too_late:expired", 0)),
         "accepts_refused": int(sum(v for k, v in counters.items() if k.startswith("accept_refused:"))),
         "no_shows": int(counters.get("no_shows", 0)),
         "hours_to_fill": hours_to_fill.round(3).tolist(),
@@ -107,7 +111,8 @@ COLUMNS = (
     ("offers_per_practitioner", "offers per practitioner", "{:.1f}"),
     ("offers_per_practitioner_p90", "offers per practitioner p90", "{:.0f}"),
     ("offers_per_fill", "offers per fill", "{:.1f}"),
-    ("lost_races", "accepts too late (409)", "{}"),
+    ("answered_too_late", "answers after the offer had gone", "{}"),
+    ("answered_after_expiry", "of which expired", "{}"),
     ("late_cancellations", "late cancellations (< 12 h)", "{}"),
     ("no_shows", "no-shows", "{}"),
     ("wall_seconds", "run (s)", "{:.0f}"),
@@ -165,7 +170,7 @@ def plots(rows: list[dict], directory: Path) -> list[Path]:
         ("fill_rate", "Fill rate", 100, "%"),
         ("continuity_rate", "Continuity rate (worked the ward in 90 days)", 100, "%"),
         ("time_to_fill_median_h", "Time to fill, median", 1, "hours"),
-        ("offers_per_practitioner", "Offers per practitioner (4 weeks)", 1, "offers"),
+        ("offers_per_practitioner", "Offers per practitioner (whole run)", 1, "offers"),
         ("late_cancellations", "Late cancellations (< 12 h)", 1, "bookings"),
         ("staff_per_ward", "Distinct temporary staff per ward", 1, "people"),
     )
@@ -178,7 +183,7 @@ def plots(rows: list[dict], directory: Path) -> list[Path]:
         ax.tick_params(axis="x", rotation=35)
         for i, v in enumerate(values):
             ax.annotate(f"{v:.1f}", (i, v), ha="center", va="bottom", fontsize=8)
-    fig.suptitle("Operations simulator: offer policies over four weeks (same demand, same people)")
+    fig.suptitle("Operations simulator: offer policies (same demand, same people)")
     fig.tight_layout()
     metrics_png = directory / "policies.png"
     fig.savefig(metrics_png, dpi=110)

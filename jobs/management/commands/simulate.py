@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import shlex
+import signal
 import sys
 import time
 from pathlib import Path
@@ -41,6 +42,21 @@ def _run_policy(job: tuple) -> dict:
     return row
 
 
+def _overrides(pairs: list[str]) -> dict:
+    defaults = SimulationConfig()
+    overrides = {}
+    for pair in pairs:
+        name, _, text = pair.partition("=")
+        current = getattr(defaults, name, None)
+        if not isinstance(current, int | float) or isinstance(current, bool) or not text:
+            raise CommandError(f"--set {pair!r}: expected FIELD=NUMBER with a numeric SimulationConfig field")
+        try:
+            overrides[name] = type(current)(text)
+        except ValueError:
+            raise CommandError(f"--set {pair!r}: {text!r} is not a {type(current).__name__}") from None
+    return overrides
+
+
 class Command(BaseCommand):
     help = "Compare offer policies over simulated weeks of demand and practitioner behaviour (real services)."
 
@@ -55,10 +71,11 @@ class Command(BaseCommand):
         parser.add_argument("--wards", type=int, default=defaults.wards)
         parser.add_argument("--practitioners", type=int, default=defaults.practitioners)
         parser.add_argument(
-            "--response-median-minutes",
-            type=float,
-            default=defaults.response_median_minutes,
-            help="median minutes from an offer to its answer (the behaviour parameter the hold competes with)",
+            "--set",
+            action="append",
+            default=[],
+            metavar="FIELD=VALUE",
+            help="override a number in SimulationConfig (jobs/simulation/config.py), e.g. response_median_minutes=15",
         )
         parser.add_argument("--jobs", type=int, default=2, help="policies run in parallel processes")
         parser.add_argument("--out", default=str(Path(settings.VAR_DIR) / "simulation"))
@@ -78,9 +95,11 @@ class Command(BaseCommand):
             trusts=options["trusts"],
             wards=options["wards"],
             practitioners=options["practitioners"],
-            response_median_minutes=options["response_median_minutes"],
             policies=tuple(names),
         )
+        config = dataclasses.replace(config, **_overrides(options["set"]))
+        # A stopped run still drops its scratch databases (the finally below).
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
         started = time.monotonic()
 
         def log(message: str) -> None:
