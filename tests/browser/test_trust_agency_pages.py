@@ -121,7 +121,7 @@ def test_agency_dashboard_shows_charts_tables_and_csv(open_page):
 
     page = open_page(DESK)
     log_in(page, "agency.desk")
-    page.get_by_role("link", name="Fill rates").click()
+    page.get_by_role("link", name="Fill rates", exact=True).click()
     page.get_by_role("heading", name="Fill-rate dashboard").wait_for()
     assert page.locator("svg[role=img]").count() == 5
     assert "75%" in page.locator(".stat-list").inner_text()  # 3 of 4 slots
@@ -151,7 +151,7 @@ def test_agency_urgent_queue_escalates_and_broadens(open_page):
 
     page = open_page(PHONE)
     log_in(page, "agency.desk")
-    page.get_by_role("link", name="Urgent").click()
+    page.get_by_role("link", name="Urgent", exact=True).click()
     cards = page.locator(".card-list > li")
     assert cards.count() == 2
     assert "Willow Ward" in cards.nth(0).inner_text() and "Cedar Ward" in cards.nth(1).inner_text()
@@ -250,7 +250,7 @@ def test_agency_verifies_an_expiring_credential_and_reads_the_delivery_log(open_
 
     page = open_page(PHONE)
     log_in(page, "agency.desk")
-    page.get_by_role("link", name="Credentials").click()
+    page.get_by_role("link", name="Credentials", exact=True).click()
     row = page.locator(f"#credential-{credential.id}")
     assert "Not yet" in row.inner_text()
     assert_accessible(page)
@@ -262,6 +262,6 @@ def test_agency_verifies_an_expiring_credential_and_reads_the_delivery_log(open_
     assert_accessible(page)
     screenshot(page, "agency_credentials_verified")
 
-    page.get_by_role("link", name="Deliveries").click()
+    page.get_by_role("link", name="Deliveries", exact=True).click()
     page.get_by_text("No deliveries yet.").wait_for()
     assert_accessible(page)
