@@ -30,3 +30,13 @@ if [[ -f benchmarks/analytics/bench_analytics.py ]]; then
     echo "## Fill-rate dashboard queries at 12 months / 1,000,000 slots"
     "$py" benchmarks/analytics/bench_analytics.py
 fi
+
+if [[ -f benchmarks/web/bench_staff_pages.py ]]; then
+    echo "## Trust and agency web pages on the small seed"
+    web_db="bench_web_$$"
+    createdb -h "$host" -p "$port" -U "$user" "$web_db"
+    trap 'dropdb -h "$host" -p "$port" -U "$user" --if-exists "$db"; dropdb -h "$host" -p "$port" -U "$user" --if-exists "$web_db"' EXIT
+    DATABASE_URL="postgres://${user}@${host}:${port}/${web_db}" DEBUG=true ALLOWED_HOSTS=testserver \
+        bash -c "'$py' manage.py migrate -v0 && '$py' manage.py seed_demo --size small --seed 7 --quiet >/dev/null \
+        && '$py' manage.py rebuild_rollups >/dev/null && '$py' benchmarks/web/bench_staff_pages.py"
+fi
