@@ -34,6 +34,7 @@ from notifications import selectors as notification_selectors
 from notifications import services as notification_services
 
 ROLES_PER_PAGE = 10
+OFFERS_PER_PAGE = 10
 BOOKINGS_PER_PAGE = 10
 CREDENTIALS_PER_PAGE = 20
 AVAILABILITY_PER_PAGE = 10
@@ -85,7 +86,11 @@ def offers(request, practitioner):
     return render(
         request,
         "web/offers.html",
-        {"offers": list(selectors.open_offers(practitioner=practitioner, now=timezone.now()))},
+        {
+            "page": Paginator(
+                selectors.open_offers(practitioner=practitioner, now=timezone.now()), OFFERS_PER_PAGE
+            ).get_page(request.GET.get("page"))
+        },
     )
 
 

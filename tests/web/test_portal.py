@@ -114,7 +114,7 @@ def test_offer_inbox_lists_open_offers_with_accept_and_decline(client, trust, ag
 
     response = client.get("/offers/")
 
-    assert [o.id for o in response.context["offers"]] == [offer.id]
+    assert [o.id for o in response.context["page"]] == [offer.id]
     html = response.content.decode()
     assert f'hx-post="/offers/{offer.id}/accept/"' in html
     assert f'hx-post="/offers/{offer.id}/decline/"' in html

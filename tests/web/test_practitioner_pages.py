@@ -66,6 +66,23 @@ def test_roles_search_by_ward_name_keeps_only_that_ward(client, trust, nurse):
     assert 'name="search"' in response.content.decode()
 
 
+def test_offer_inbox_is_paginated_soonest_to_lapse_first(client, nurse):
+    now = timezone.now()
+    offers = [
+        f.OfferFactory(practitioner=nurse, expires_at=now + dt.timedelta(minutes=30 + minutes))
+        for minutes in range(12)
+    ]
+    client.force_login(nurse.user)
+
+    first = client.get("/offers/")
+    second = client.get("/offers/", {"page": 2})
+
+    assert [o.id for o in first.context["page"]] == [o.id for o in offers[:10]]
+    assert [o.id for o in second.context["page"]] == [o.id for o in offers[10:]]
+    assert "12 offers waiting" in first.content.decode()
+    assert 'rel="next"' in first.content.decode()
+
+
 # --- Bookings ----------------------------------------------------------------------------------
 
 
