@@ -51,7 +51,10 @@ def run_seed(
     instance_doc = dump_instance(instance)
     pool = build_pool(instance.practitioners, instance.wards, instance.now)
     seats = sum(s.headcount for s in instance.shortfalls)
+    cpu = time.process_time()
     engine = assign(instance.shortfalls, instance.ward_by_id, pool, instance.rules, time_limit=time_limit)
+    cpu = time.process_time() - cpu  # all of the engine's threads: what the run needs on an idle machine
+    load = os.getloadavg()[0]
     # Greedy walks every edge in Python: skipped on the large run, where it would dominate the time.
     greedy = greedy_assign(engine.edges, pool, instance.rules) if with_exact else None
     rows = []
@@ -88,7 +91,7 @@ def run_seed(
     )
     rows.append(
         f"| {seed} | ({edges:,} edges; LP bound {engine.lp_bound or float('nan'):.3f}; % column vs {reference_name} "
-        f"{reference:.3f}; engine {detail}) | | | | | |"
+        f"{reference:.3f}; engine CPU {cpu:.1f} s, load average {load:.1f} after it; {detail}) | | | | | |"
     )
     return rows
 

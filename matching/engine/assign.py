@@ -72,6 +72,9 @@ COMPONENT_MIP_OPTIONS: Mapping[str, object] = {
     "presolve": "off",
     "mip_heuristic_run_root_reduced_cost": False,
 }
+# Components larger than this (10,000 x 50,000: 2,500-5,000 columns, stopped by the time limit) get
+# HiGHS's defaults: on its 8 largest, 1.5 s each, better incumbents in 6 (+1.4 in total score).
+DEFAULT_OPTIONS_FROM_COLUMNS = 2500
 _KEY_SCALE = 1e10  # practitioner * 1e10 + epoch seconds stays exact in float64
 
 
@@ -1018,6 +1021,7 @@ def _solve_by_component(
     groups.sort(key=len, reverse=True)
     timings["mip_components"] = len(groups)
     timings["mip_fractional_columns"] = sum(len(g) for g in groups)
+    timings["mip_largest_component"] = len(groups[0]) if groups else 0
 
     # The same tolerance as one MIP over all of ``columns`` would get: per-component gaps of at most
     # g times each component's bound add up to at most g times the whole bound.
@@ -1042,7 +1046,8 @@ def _solve_by_component(
         start = incumbent[np.isin(incumbent, group)]
         solution = _solve(
             edges.score, rows, group, integer=True, time_limit=remaining - (time.perf_counter() - began),
-            start=start, relative_gap=gap, options=COMPONENT_MIP_OPTIONS,
+            start=start, relative_gap=gap,
+            options=COMPONENT_MIP_OPTIONS if len(group) < DEFAULT_OPTIONS_FROM_COLUMNS else None,
         )  # fmt: skip
         if not solution.is_optimal:
             stopped.append(len(group))
