@@ -191,7 +191,7 @@ def booking_cancel(request, practitioner, booking_id: int):
                 message = (
                     "Booking cancelled. It is recorded as a late cancellation (under 12 hours' notice)."
                     if cancelled.is_late_cancellation
-                    else "Booking cancelled. The trust has been told."
+                    else "Booking cancelled. The shift is offered to other staff again."
                 )
                 if not _is_htmx(request):
                     messages.success(request, message)

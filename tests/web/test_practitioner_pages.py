@@ -168,7 +168,7 @@ def test_cancel_without_htmx_redirects_with_a_message(client, nurse):
     response = client.post(f"/bookings/{booking.id}/cancel/", {"reason": "Family emergency"}, follow=True)
 
     assert response.redirect_chain == [("/bookings/", 302)]
-    assert "Booking cancelled. The trust has been told." in response.content.decode()
+    assert "Booking cancelled. The shift is offered to other staff again." in response.content.decode()
     booking.refresh_from_db()
     assert (booking.status, booking.is_late_cancellation) == (Booking.Status.CANCELLED_BY_PRACTITIONER, False)
 
