@@ -102,6 +102,13 @@ def test_cancelling_a_booking_under_12_hours_warns_then_cancels_in_place(open_pa
     soon.refresh_from_db()
     assert (soon.status, soon.is_late_cancellation) == (Booking.Status.CANCELLED_BY_PRACTITIONER, True)
 
+    phone.get_by_role("link", name="Past and cancelled").click()
+    phone.wait_for_url("**/bookings/?when=past")
+    past = phone.locator(f"#booking-{soon.id}")
+    assert "Cancelled by practitioner" in past.inner_text()
+    assert "Late cancellation" in past.inner_text()
+    assert_accessible(phone)
+
 
 def test_credentials_page_shows_expiry_and_takes_an_upload(open_page, nurse, tmp_path):
     today = timezone.localdate()
