@@ -197,6 +197,22 @@ def test_cancelling_a_booking_already_cancelled_shows_the_service_error(client, 
     assert (booking.status, booking.cancel_reason) == (Booking.Status.CANCELLED_BY_TRUST, "")
 
 
+def test_a_shift_in_progress_cannot_be_cancelled_here(client, nurse):
+    started = booking_in(nurse, hours=-1)
+    client.force_login(nurse.user)
+
+    page = client.get(f"/bookings/{started.id}/cancel/")
+    fragment = client.get(f"/bookings/{started.id}/cancel/", **HTMX)
+    refused = client.post(f"/bookings/{started.id}/cancel/", {"reason": "Unwell"}, **HTMX)
+
+    assert "can no longer be cancelled here" in page.content.decode()
+    assert "(in progress)" in fragment.content.decode()
+    assert "Cancel booking" not in fragment.content.decode()
+    assert refused.status_code == 409
+    started.refresh_from_db()
+    assert started.status == Booking.Status.CONFIRMED
+
+
 def test_another_practitioners_booking_is_not_found_and_stays_booked(client, nurse):
     theirs = booking_in(qualified(nurse.agency), hours=72)
     client.force_login(nurse.user)
