@@ -110,7 +110,12 @@ def dashboard(request):
         bars = charts.horizontal_bars(
             [(row.label, row.fill_rate or 0, f"{_percent(row.fill_rate)}") for row in rows]
         )
-        by_group[dimension] = {"rows": rows, "chart": bars}
+        note = (
+            f"The {len(rows)} {dimension}s with the most slots requested; the CSV has them all."
+            if len(rows) == selectors.BY_GROUP_LIMIT
+            else ""
+        )
+        by_group[dimension] = {"rows": rows, "chart": bars, "note": note}
     distribution = selectors.time_to_fill_distribution(user=user, start=start, end=end)
     totals = analytics.fill_rate_table(user=user, group_by=[], period="month", start=start, end=end)
     requested = sum(m["slots_requested"] for m in totals.values())

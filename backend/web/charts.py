@@ -115,7 +115,7 @@ class BarChart:
 
 
 BAR_ROW = 30
-LABEL_CHARS = 16
+LABEL_CHARS = 17
 
 
 def _short(label: str, limit: int = LABEL_CHARS) -> str:
@@ -124,7 +124,7 @@ def _short(label: str, limit: int = LABEL_CHARS) -> str:
 
 def horizontal_bars(rows: Sequence[tuple[str, float, str]], *, maximum: float = 1.0) -> BarChart:
     """One bar per (label, value, text) on a 0..maximum scale, labels on the left."""
-    label_width, value_width = 140, 48
+    label_width, value_width = 175, 44
     span = WIDTH - label_width - value_width
     bars = [
         Bar(
