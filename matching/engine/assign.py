@@ -1172,9 +1172,15 @@ class Rota:
         self.rest = rest_seconds
 
     def can_take(self, start: float, end: float) -> bool:
+        rest, nearby = self.rest, 0.0
         for other_start, other_end in self.shifts:
-            if other_start < end + self.rest and start < other_end + self.rest:
+            if other_start < end + rest and start < other_end + rest:
                 return False
+            if start - WEEK < other_start < start + WEEK:
+                nearby += other_end - other_start
+        # Every window that the new shift falls in holds only shifts starting within a week of it.
+        if nearby + (end - start) <= self.cap:
+            return True
         trial = sorted((*self.shifts, (start, end)))
         starts = [s for s, _ in trial]
         for window_start, _ in trial:
