@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from backend.core.filters import IsoDateTimeFilter
 from backend.core.idempotency import idempotent
 from backend.core.permissions import IsStaff
+from backend.core.schema import documents_errors
 from jobs.models import Shortfall
 from jobs.selectors import shortfalls_for, with_fill_counts
 from jobs.serializers import ShortfallCancelSerializer, ShortfallCreateSerializer, ShortfallSerializer
@@ -55,6 +56,7 @@ class ShortfallViewSet(
         body = ShortfallSerializer(self.get_queryset().get(id=shortfall.id)).data
         return Response(body, status=status.HTTP_201_CREATED)
 
+    @documents_errors(409)  # already closed
     @idempotent
     @extend_schema(request=ShortfallCancelSerializer, responses={200: ShortfallSerializer})
     @action(detail=True, methods=["post"])

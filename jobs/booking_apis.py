@@ -10,6 +10,7 @@ from backend.core.errors import PermissionDenied
 from backend.core.filters import IsoDateTimeFilter
 from backend.core.idempotency import idempotent
 from backend.core.permissions import IsPractitioner, IsStaff
+from backend.core.schema import documents_errors
 from jobs.models import Booking
 from jobs.selectors import bookings_for
 from jobs.serializers import (
@@ -50,6 +51,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             .order_by("starts_at", "id")
         )
 
+    @documents_errors(409)  # not confirmed, or already started
     @idempotent
     @extend_schema(request=BookingCancelSerializer, responses={200: BookingSerializer})
     @action(detail=True, methods=["post"])
@@ -61,6 +63,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         )
         return Response(self.get_serializer(booking).data)
 
+    @documents_errors(409)  # not completed, or already rated
     @extend_schema(request=TrustFeedbackSerializer, responses={201: TrustFeedbackSerializer})
     @action(detail=True, methods=["post"])
     def feedback(self, request, pk=None):
@@ -70,6 +73,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         feedback = rate_practitioner(booking=booking, given_by=request.user, **payload.validated_data)
         return Response(TrustFeedbackSerializer(feedback).data, status=status.HTTP_201_CREATED)
 
+    @documents_errors(409)  # not completed, or already rated
     @extend_schema(request=WardFeedbackInputSerializer, responses={201: WardFeedbackInputSerializer})
     @action(detail=True, methods=["post"], url_path="ward-feedback")
     def ward_feedback(self, request, pk=None):

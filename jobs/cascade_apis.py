@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.core.permissions import IsAgencyStaff, IsStaff
+from backend.core.schema import documents_errors
 from backend.practitioners.models import WardExperience
 from jobs.models import ACTIVE_BOOKING_STATUSES
 from jobs.selectors import cascade_offers, shortfall_visible_to
@@ -88,6 +89,7 @@ class ShortfallBroadenApi(APIView):
 
     permission_classes = [IsAgencyStaff]
 
+    @documents_errors(409)  # no longer open
     @extend_schema(request=BroadenSerializer, responses={200: ShortfallSerializer})
     def post(self, request, id: int):
         shortfall = shortfall_visible_to(request.user, id)

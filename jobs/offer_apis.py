@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from backend.core.idempotency import idempotent
 from backend.core.permissions import IsPractitioner
+from backend.core.schema import documents_errors
 from jobs.models import Offer
 from jobs.selectors import offers_visible_to
 from jobs.serializers import BookingSerializer
@@ -93,6 +94,7 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         offer.refresh_from_db()
         return Response(self.get_serializer(offer).data)
 
+    @documents_errors(409, 410, 422)  # filled, closed, clash, rest, hours / expired / not eligible
     @idempotent
     @extend_schema(request=None, responses={201: BookingSerializer})
     @action(detail=True, methods=["post"])
@@ -100,6 +102,7 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         booking = accept_offer(offer_id=self.get_object().id, practitioner=request.user.practitioner)
         return Response(BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
 
+    @documents_errors(409, 410)  # withdrawn or already answered / expired
     @idempotent
     @extend_schema(request=OfferDeclineSerializer, responses={200: OfferSerializer})
     @action(detail=True, methods=["post"])

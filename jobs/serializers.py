@@ -13,6 +13,12 @@ class ShortfallSerializer(serializers.ModelSerializer):
     required_competences = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
     desired_competences = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
     booked_count = serializers.IntegerField(read_only=True, default=0)
+    # Declared so the schema matches what is stored: read-only model fields lose allow_blank, and no
+    # gender requirement is "" (BlankEnum in the schema).
+    shift_type = serializers.ChoiceField(choices=Shortfall.ShiftType.choices, read_only=True)
+    gender_requirement = serializers.ChoiceField(
+        choices=Shortfall.Gender.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Shortfall
@@ -50,7 +56,10 @@ class ShortfallCreateSerializer(serializers.Serializer):
     headcount = serializers.IntegerField(min_value=1, max_value=50, default=1)
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
-    shift_type = serializers.ChoiceField(choices=Shortfall.ShiftType.choices, required=False, default="")
+    # Blank (the default) derives the shift type from the times.
+    shift_type = serializers.ChoiceField(
+        choices=Shortfall.ShiftType.choices, required=False, allow_blank=True, default=""
+    )
     required_competences = serializers.SlugRelatedField(
         slug_field="code", queryset=Competence.objects.all(), many=True, required=False, default=list
     )

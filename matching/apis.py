@@ -130,6 +130,7 @@ class RolesForYouApi(APIView):
     """Open shifts the calling practitioner is eligible for, best match first, each with reasons."""
 
     permission_classes = [IsPractitioner]
+    pagination_class = Pagination  # the schema documents the paginated envelope and page params
 
     class QuerySerializer(serializers.Serializer):
         starts_after = serializers.DateTimeField(required=False)
@@ -147,7 +148,6 @@ class RolesForYouApi(APIView):
             OpenApiParameter(
                 "q", str, description="Free text: a setting (e.g. 'psychiatric intensive care') or ward"
             ),
-            OpenApiParameter("page", int),
         ],
         responses={200: RoleSerializer(many=True)},
     )
@@ -163,7 +163,7 @@ class RolesForYouApi(APIView):
             max_distance_km=params.get("max_distance_km"),
             search=params.get("q"),
         )
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(matches, request, view=self)
         return paginator.get_paginated_response(RoleSerializer(page, many=True).data)
 
@@ -285,6 +285,10 @@ class PlacementHistoryImportApi(APIView):
             raise ValidationFailed(extra={"fields": {"file": ["Attach the CSV file as 'file'."]}})
         if upload.size > MAX_BYTES:
             raise ValidationFailed("The file is larger than 1 MB.", extra={"max_bytes": MAX_BYTES})
+        if not (upload.name or "").lower().endswith(".csv"):
+            raise ValidationFailed(
+                extra={"fields": {"file": ["Upload a .csv file (save the sheet as CSV UTF-8)."]}}
+            )
         record, is_new = import_placement_history(
             practitioner=practitioner,
             uploaded_by=request.user,

@@ -50,6 +50,8 @@ def parse_placements(content: bytes) -> list[dict]:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValidationFailed("The file is not UTF-8 text (export it as CSV UTF-8).") from None
+    if "\x00" in text:  # a spreadsheet or other binary file that happens to decode
+        raise ValidationFailed("The file is not a CSV text file (it contains binary data).")
     reader = csv.DictReader(io.StringIO(text))
     headers = {(name or "").strip().lower().replace(" ", "_") for name in (reader.fieldnames or [])}
     missing = [column for column in COLUMNS if column not in headers]

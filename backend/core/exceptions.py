@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -54,3 +55,11 @@ def exception_handler(exc, context):
         body = error_body(code, str(exc.detail), extra)
     response.data = body
     return response
+
+
+def page_not_found(request, exception):
+    """handler404: a URL under /api/ that matches no route (a malformed id, a typo) answers in the
+    API's error shape like every other refusal; other paths get Django's page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("not_found", "Not found."), status=404)
+    return defaults.page_not_found(request, exception)

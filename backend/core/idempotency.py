@@ -34,13 +34,13 @@ from django.db import IntegrityError, transaction
 from django.http.request import RawPostDataException
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
-from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from backend.core.errors import ApplicationError
 from backend.core.models import IdempotencyRecord
+from backend.core.schema import ErrorSerializer
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -163,14 +163,6 @@ def _idempotent_call(view_method: Callable, view, request, args, kwargs) -> Resp
 
 
 # --- OpenAPI ---------------------------------------------------------------------------------------
-
-
-class ErrorSerializer(serializers.Serializer):
-    """The body of every refusal (backend/core/exceptions.py)."""
-
-    code = serializers.CharField()
-    message = serializers.CharField()
-    extra = serializers.DictField()
 
 
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(

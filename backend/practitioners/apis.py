@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from backend.core import audit
 from backend.core.permissions import IsAgencyStaff, IsPractitioner
+from backend.core.schema import documents_errors
 from backend.practitioners import services
 from backend.practitioners.selectors import availability_for, credentials_for, practitioners_for
 from backend.practitioners.serializers import (
@@ -164,6 +165,7 @@ class CredentialViewSet(
         )
         return Response(self.get_serializer(credential).data, status=status.HTTP_201_CREATED)
 
+    @documents_errors(409)  # already verified
     @extend_schema(request=None, responses={200: CredentialSerializer})
     @action(detail=True, methods=["post"])
     def verify(self, request, pk=None):

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import datetime as dt
+
+from django.utils import timezone
 from rest_framework import serializers
 
 from backend.organisations.models import Competence, CredentialType, Role, Setting
@@ -91,7 +94,7 @@ _EVIDENCE_SIGNATURES = {b"%PDF": "pdf", b"\x89PNG": "png", b"\xff\xd8\xff": "jpg
 class CredentialSerializer(serializers.ModelSerializer):
     credential_type = serializers.SlugRelatedField(slug_field="code", queryset=CredentialType.objects.all())
     is_verified = serializers.BooleanField(read_only=True)
-    verified_by = serializers.PrimaryKeyRelatedField(read_only=True)
+    verified_by = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)  # null until verified
 
     class Meta:
         model = Credential
@@ -128,6 +131,9 @@ class CredentialSerializer(serializers.ModelSerializer):
         return attrs
 
 
+MAX_AVAILABILITY = dt.timedelta(days=31)
+
+
 class AvailabilitySerializer(serializers.ModelSerializer):
     class Meta:
         model = Availability
@@ -137,6 +143,15 @@ class AvailabilitySerializer(serializers.ModelSerializer):
     def validate(self, attrs):
         starts = attrs.get("starts_at", getattr(self.instance, "starts_at", None))
         ends = attrs.get("ends_at", getattr(self.instance, "ends_at", None))
-        if starts and ends and ends <= starts:
-            raise serializers.ValidationError({"ends_at": "The end must be after the start."})
+        if starts and ends:
+            # Bounded windows also keep every stored time renderable as RFC 3339: a year-199 time
+            # in Europe/London has a seconds-precision local-mean-time offset (-00:01:15).
+            if ends <= starts:
+                raise serializers.ValidationError({"ends_at": "The end must be after the start."})
+            if ends <= timezone.now():
+                raise serializers.ValidationError({"ends_at": "The window must end in the future."})
+            if ends - starts > MAX_AVAILABILITY:
+                raise serializers.ValidationError(
+                    {"ends_at": "A window can be 31 days at most: add another for longer."}
+                )
         return attrs

@@ -357,6 +357,7 @@ class UrgentShortfallsApi(APIView):
     permission_classes = [IsStaff]
     renderer_classes = RENDERERS
     csv_filename = "urgent-shortfalls.csv"
+    pagination_class = Pagination  # the schema documents the paginated envelope and page params
 
     @extend_schema(
         parameters=[
@@ -372,7 +373,7 @@ class UrgentShortfallsApi(APIView):
         shortfalls = selectors.urgent_shortfalls(
             user=request.user, now=now, within=dt.timedelta(hours=query.validated_data["within_hours"])
         )
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(shortfalls, request, view=self)
         body = UrgentShortfallSerializer(page, many=True, context={"now": now}).data
         return paginator.get_paginated_response(body)

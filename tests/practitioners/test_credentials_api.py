@@ -4,6 +4,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from backend.practitioners.models import Credential
+from backend.practitioners.serializers import MAX_EVIDENCE_BYTES
 from tests.api.world import build_world
 
 
@@ -46,6 +47,17 @@ def test_evidence_that_is_not_a_pdf_or_image_is_refused(world, client_for, name,
     assert response.status_code == 400
     assert "evidence" in response.json()["extra"]["fields"]
     assert Credential.objects.filter(practitioner=world.practitioner_x).count() == before
+
+
+def test_evidence_over_five_megabytes_is_refused(world, client_for):
+    upload = SimpleUploadedFile("pmva.pdf", b"%PDF-1.7\n" + b"0" * MAX_EVIDENCE_BYTES)
+    before = Credential.objects.count()
+
+    response = _post(client_for(world.practitioner_x.user), evidence=upload)
+
+    assert response.status_code == 400
+    assert response.json()["extra"]["fields"] == {"evidence": ["Evidence files must be 5 MB or smaller."]}
+    assert Credential.objects.count() == before
 
 
 def test_expiry_before_issue_is_refused(world, client_for):
