@@ -6,9 +6,10 @@ from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from backend.accounts import lockout
+from backend.accounts.throttles import AtomicScopedRateThrottle
 from backend.core import audit
 from backend.core.errors import ApplicationError
 
@@ -23,7 +24,7 @@ class InvalidCredentials(ApplicationError):
 class TokenLoginApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [AtomicScopedRateThrottle]
     throttle_scope = "login"
 
     class LoginInputSerializer(serializers.Serializer):
@@ -38,16 +39,16 @@ class TokenLoginApi(APIView):
     def post(self, request):
         payload = self.LoginInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
+        username = payload.validated_data["username"]
+        if not lockout.claim_attempt(username=username, request=request):
+            # The same answer as a wrong password: a lockout must not confirm the guesses were close.
+            lockout.record_failed_login(username, request, locked_out=True)
+            raise InvalidCredentials()
         user = authenticate(request, **payload.validated_data)
         if user is None:
-            audit.record(
-                actor=None,
-                action="login_failed",
-                subject_type="user",
-                subject_id=payload.validated_data["username"][:60],
-                request=request,
-            )
+            lockout.record_failed_login(username, request, locked_out=False)
             raise InvalidCredentials()
+        lockout.clear_attempts(username=username, request=request)
         token, _ = Token.objects.get_or_create(user=user)
         audit.record(actor=user, action="login", subject_type="user", subject_id=user.id, request=request)
         return Response({"token": token.key})

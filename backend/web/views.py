@@ -3,63 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 
 from django import forms
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.shortcuts import render
 from django.utils import timezone
 
+from backend.accounts import lockout
 from backend.core import audit
 from backend.web import selectors
 from jobs.models import Booking, Shortfall
 
-LOGIN_FAILURE_LIMIT = 10
-LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
-LOGIN_LOCKOUT_SECONDS = 15 * 60
 # One message for an unknown user, a wrong password and a locked-out attempt: never reveal which
 # usernames exist or that the throttle fired (the same words as the API's InvalidCredentials).
 INVALID_LOGIN_MESSAGE = "Username or password is incorrect."
 # The agency's fill-rate table covers recent weeks and the weeks already posted ahead.
 FILL_RATE_WEEKS_BACK = 8
 FILL_RATE_WEEKS_AHEAD = 2
-
-
-def _throttle_keys(username: str, request) -> tuple[str, str]:
-    # REMOTE_ADDR, not X-Forwarded-For: a client controls that header and could rotate it to
-    # dodge the throttle. Hashed so usernames never sit in the cache as plain text.
-    ip = request.META.get("REMOTE_ADDR", "") if request is not None else ""
-    digest = hashlib.sha256(f"{username.strip().lower()}|{ip}".encode()).hexdigest()
-    return f"web-login:failures:{digest}", f"web-login:locked:{digest}"
-
-
-def _is_locked_out(username: str, request) -> bool:
-    _, locked_key = _throttle_keys(username, request)
-    return cache.get(locked_key) is not None
-
-
-def _record_failure(username: str, request) -> None:
-    failures_key, locked_key = _throttle_keys(username, request)
-    # add() is a no-op when the window is already open; incr() is atomic in Redis and locmem, so
-    # concurrent failures all count. The window runs from the first failure.
-    cache.add(failures_key, 0, timeout=LOGIN_FAILURE_WINDOW_SECONDS)
-    try:
-        failures = cache.incr(failures_key)
-    except ValueError:  # the window expired between add() and incr(): this failure opens a new one
-        cache.add(failures_key, 1, timeout=LOGIN_FAILURE_WINDOW_SECONDS)
-        failures = 1
-    if failures >= LOGIN_FAILURE_LIMIT:
-        cache.add(locked_key, 1, timeout=LOGIN_LOCKOUT_SECONDS)
-
-
-def _clear_failures(username: str, request) -> None:
-    failures_key, _ = _throttle_keys(username, request)
-    cache.delete(failures_key)
 
 
 class LoginForm(AuthenticationForm):
@@ -75,30 +39,18 @@ class LoginForm(AuthenticationForm):
         self.fields["password"].widget = forms.PasswordInput(attrs={"autocomplete": "current-password"})
 
     def clean(self):
+        # The lockout (backend/accounts/lockout.py) takes an attempt slot before the password is
+        # checked, so a parallel burst cannot get more than its limit of guesses through.
         username = self.cleaned_data.get("username") or ""
-        if _is_locked_out(username, self.request):
-            audit.record(
-                actor=None,
-                action="login_failed",
-                subject_type="user",
-                subject_id=username[:60],
-                request=self.request,
-                detail={"locked_out": True},
-            )
+        if not lockout.claim_attempt(username=username, request=self.request):
+            lockout.record_failed_login(username, self.request, locked_out=True)
             raise ValidationError(INVALID_LOGIN_MESSAGE, code="invalid_login")
         try:
             cleaned = super().clean()
         except ValidationError:
-            _record_failure(username, self.request)
-            audit.record(
-                actor=None,
-                action="login_failed",
-                subject_type="user",
-                subject_id=username[:60],
-                request=self.request,
-            )
+            lockout.record_failed_login(username, self.request, locked_out=False)
             raise
-        _clear_failures(username, self.request)
+        lockout.clear_attempts(username=username, request=self.request)
         return cleaned
 
 

@@ -58,7 +58,8 @@ def test_unknown_user_and_wrong_password_get_the_same_answer(api_client):
 
 @pytest.mark.django_db
 def test_login_is_throttled_after_the_configured_rate(api_client, monkeypatch):
-    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"login": "3/min"})
+    # Per day: the throttle counts fixed windows, and four requests never straddle a day's boundary.
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"login": "3/day"})
     f.TrustUserFactory(username="staffing.office")
 
     statuses = [
@@ -70,7 +71,7 @@ def test_login_is_throttled_after_the_configured_rate(api_client, monkeypatch):
     assert statuses == [400, 400, 400]
     assert refused.status_code == 429
     assert refused.json()["code"] == "throttled"
-    assert 0 < refused.json()["extra"]["retry_after_seconds"] <= 60
+    assert 1 <= refused.json()["extra"]["retry_after_seconds"] <= 86400
 
 
 @pytest.mark.django_db
