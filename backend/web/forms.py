@@ -87,9 +87,11 @@ class ShortfallForm(forms.Form):
         day, start, end = cleaned.get("date"), cleaned.get("start_time"), cleaned.get("end_time")
         if day is None or start is None or end is None:
             return cleaned
-        starts_at = timezone.make_aware(dt.datetime.combine(day, start))
+        # In UTC: two datetimes sharing one zoneinfo subtract as wall-clock time, an hour out across
+        # a clock change.
+        starts_at = timezone.make_aware(dt.datetime.combine(day, start)).astimezone(dt.UTC)
         end_day = day + dt.timedelta(days=1) if end <= start else day
-        ends_at = timezone.make_aware(dt.datetime.combine(end_day, end))
+        ends_at = timezone.make_aware(dt.datetime.combine(end_day, end)).astimezone(dt.UTC)
         if ends_at - starts_at > MAX_SHIFT:
             self.add_error("end_time", "A shift cannot be longer than 16 hours.")
         cleaned["starts_at"], cleaned["ends_at"] = starts_at, ends_at

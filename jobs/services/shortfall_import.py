@@ -204,9 +204,11 @@ def _check_row(row: ImportRow, cells: dict, *, now: dt.datetime) -> None:
     if day is None or start is None or end is None:
         return
     # Wall-clock times in the trust's time zone; an end at or before the start is the next day.
-    starts_at = timezone.make_aware(dt.datetime.combine(day, start))
+    # In UTC: subtracting two datetimes sharing one zoneinfo gives wall-clock time, which is an
+    # hour out across a clock change.
+    starts_at = timezone.make_aware(dt.datetime.combine(day, start)).astimezone(dt.UTC)
     end_day = day + dt.timedelta(days=1) if end <= start else day
-    ends_at = timezone.make_aware(dt.datetime.combine(end_day, end))
+    ends_at = timezone.make_aware(dt.datetime.combine(end_day, end)).astimezone(dt.UTC)
     if ends_at - starts_at > MAX_SHIFT:
         row.errors.append("The shift is longer than 16 hours.")
     if ends_at <= now:

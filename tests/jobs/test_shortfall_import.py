@@ -267,3 +267,25 @@ def test_two_concurrent_imports_of_one_file_create_each_shortfall_once(staff, wa
     assert Shortfall.objects.count() == 5
     assert sorted(len(r.created) for r in results) in ([0, 5], [1, 4], [2, 3])
     assert sum(len(r.created) + r.already_imported for r in results) == 10
+
+
+def test_a_night_across_the_spring_clock_change_is_eleven_hours(staff, wards):
+    content = csv_file("ER-DST,Willow Ward,RMN,5,27/03/2027,20:00,08:00,1,")
+
+    (row,) = preview_shortfall_import(user=staff, content=content, filename="r.csv").rows
+
+    assert row.is_ready
+    assert row.ends_at - row.starts_at == dt.timedelta(hours=11)  # 20:00 GMT to 08:00 BST
+    assert (timezone.localtime(row.starts_at).isoformat(), timezone.localtime(row.ends_at).isoformat()) == (
+        "2027-03-27T20:00:00+00:00",
+        "2027-03-28T08:00:00+01:00",
+    )
+
+
+def test_a_shift_of_seventeen_real_hours_across_the_autumn_change_is_refused(staff, wards):
+    # 20:00 BST to 12:00 GMT: 16 hours on the clock, 17 worked.
+    content = csv_file("ER-DST,Willow Ward,RMN,5,30/10/2027,20:00,12:00,1,")
+
+    (row,) = preview_shortfall_import(user=staff, content=content, filename="r.csv").rows
+
+    assert row.errors == ["The shift is longer than 16 hours."]

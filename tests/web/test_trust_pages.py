@@ -406,3 +406,23 @@ def test_fill_status_list_and_detail_agree_on_new_to_ward(logged_in, trust, will
         since_start.name: True,
         before.name: False,
     }
+
+
+def test_posting_a_seventeen_hour_shift_across_the_autumn_clock_change_is_refused(logged_in, willow):
+    # 20:00 BST to 12:00 GMT on the last Sunday of October 2027: 16 hours on the clock, 17 worked.
+    response = logged_in.post(
+        "/shortfalls/new/",
+        {
+            "ward": willow.id,
+            "role": f.role("rmn").id,
+            "min_band": 5,
+            "headcount": 1,
+            "date": "2027-10-30",
+            "start_time": "20:00",
+            "end_time": "12:00",
+        },
+    )
+
+    assert response.status_code == 400
+    assert "A shift cannot be longer than 16 hours." in response.content.decode()
+    assert Shortfall.objects.count() == 0
