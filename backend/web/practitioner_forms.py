@@ -28,7 +28,6 @@ PRACTITIONER_KINDS = (
     Notification.Kind.CREDENTIAL_EXPIRING,
 )
 CHANNEL_LABELS = {"email": "Email", "sms": "Text message"}
-MAX_AVAILABILITY = dt.timedelta(days=31)
 
 
 def _first_message(errors) -> str:
@@ -153,15 +152,11 @@ class AvailabilityForm(SerializerCheckedForm):
 
     def clean(self):
         data = self.cleaned_data
-        if not self.errors:
+        if not self.errors:  # order, "in the future" and the 31-day limit are the serializer's rules
             data["starts_at"] = timezone.make_aware(
                 dt.datetime.combine(data["start_date"], data["start_time"])
             )
             data["ends_at"] = timezone.make_aware(dt.datetime.combine(data["end_date"], data["end_time"]))
-            if data["ends_at"] <= timezone.now():
-                self.add_error("end_date", "The window must end in the future.")
-            elif data["ends_at"] - data["starts_at"] > MAX_AVAILABILITY:
-                self.add_error("end_date", "A window can be 31 days at most: add another for longer.")
         return super().clean()
 
     def serializer_data(self) -> dict:

@@ -443,12 +443,26 @@ def test_a_backwards_or_past_window_is_refused_and_saves_nothing(client, nurse):
             "end_time": "19:00",
         },
     )
+    too_long = client.post(
+        "/availability/",
+        {
+            "kind": "available",
+            "start_date": day.isoformat(),
+            "start_time": "07:00",
+            "end_date": (day + dt.timedelta(days=40)).isoformat(),
+            "end_time": "07:00",
+        },
+    )
     garbage = client.post("/availability/", {"kind": "sometimes", "start_date": "31/02/2026"})
 
     assert backwards.status_code == 400
     assert backwards.context["form"].errors == {"end_time": ["The end must be after the start."]}
     assert in_the_past.status_code == 400
-    assert in_the_past.context["form"].errors == {"end_date": ["The window must end in the future."]}
+    assert in_the_past.context["form"].errors == {"end_time": ["The window must end in the future."]}
+    assert too_long.status_code == 400
+    assert too_long.context["form"].errors == {
+        "end_time": ["A window can be 31 days at most: add another for longer."]
+    }
     assert garbage.status_code == 400
     assert set(garbage.context["form"].errors) == {"kind", "start_date", "start_time", "end_date", "end_time"}
     assert not Availability.objects.exists()
