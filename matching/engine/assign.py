@@ -884,7 +884,12 @@ def assign_edges(
     bound = None
     if len(edges):
         mark = time.perf_counter()
-        relaxed = solve_relaxation(edges, pool, rules, time_limit=time_limit - (time.perf_counter() - began))
+        # Keep back what the greedy fallback and the final validation would need if the LP ran out.
+        seats = sum(s.headcount for s in edges.shortfalls)
+        reserve = 3 * FINISH_SECONDS_PER_ASSIGNMENT * seats
+        relaxed = solve_relaxation(
+            edges, pool, rules, time_limit=time_limit - (time.perf_counter() - began) - reserve
+        )
         timings["lp"] = time.perf_counter() - mark
         timings["lp_rounds"] = relaxed.rounds
         x = relaxed.solution.x
