@@ -25,12 +25,13 @@ from backend.organisations.selectors import wards_for
 from jobs.models import Shortfall
 from jobs.services.shortfalls import post_shortfall
 from matching.candidates import engine_ward
-from matching.engine.taxonomy import extract_band, resolve_role, ward_vocabulary
+from matching.engine.taxonomy import extract_band, resolve_role, role_label, ward_vocabulary
 
 MAX_BYTES = 256 * 1024
 MAX_ROWS = 500
 MAX_SHIFT = dt.timedelta(hours=16)
 MAX_HEADCOUNT = 50
+ROLE_SUGGESTION_SCORE = 70.0  # a near miss worth offering as "did you mean"
 REQUIRED_COLUMNS = ("external_reference", "ward", "role", "date", "start", "end")
 OPTIONAL_COLUMNS = ("band", "headcount", "notes")
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
@@ -67,6 +68,8 @@ class ImportRow:
     notes: str = ""
     errors: list[str] = field(default_factory=list)
     ward_suggestions: list[str] = field(default_factory=list)
+    role_confidence: float = 0.0
+    role_suggestions: list[str] = field(default_factory=list)
     is_already_imported: bool = False
 
     @property
@@ -76,6 +79,10 @@ class ImportRow:
     @property
     def is_fuzzy_ward_match(self) -> bool:
         return self.ward is not None and self.ward_confidence < 100
+
+    @property
+    def is_fuzzy_role_match(self) -> bool:
+        return self.role is not None and self.role_confidence < 100
 
 
 @dataclass
@@ -252,8 +259,16 @@ def preview_shortfall_import(*, user: User, content: bytes, filename: str) -> Im
             row.errors.append("The ward is empty.")
         role_match = resolve_role(row.role_text) if row.role_text else None
         row.role = roles.get(role_match.canonical) if role_match and role_match.is_resolved else None
-        if row.role is None:
+        if row.role is not None:
+            row.role_confidence = role_match.confidence
+        else:
             row.errors.append(f"Role '{row.role_text}' is not a role we recognise (e.g. RMN, HCA).")
+            if role_match is not None:  # e.g. "Staff nurse": RMN or RNLD, a person decides
+                row.role_suggestions = [
+                    role_label(code)
+                    for code, score in role_match.alternatives[:3]
+                    if score >= ROLE_SUGGESTION_SCORE
+                ]
         reference = row.external_reference
         if reference and reference in first_row_of:
             row.errors.append(f"External reference '{reference}' is also on row {first_row_of[reference]}.")

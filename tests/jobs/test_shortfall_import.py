@@ -289,3 +289,16 @@ def test_a_shift_of_seventeen_real_hours_across_the_autumn_change_is_refused(sta
     (row,) = preview_shortfall_import(user=staff, content=content, filename="r.csv").rows
 
     assert row.errors == ["The shift is longer than 16 hours."]
+
+
+def test_an_ambiguous_role_is_an_error_with_suggestions_and_a_typo_resolves(staff, wards):
+    content = csv_file(
+        f"ER-1,Willow Ward,Staff nurse,5,{day()},07:30,20:00,1,",
+        f"ER-2,Willow Ward,Support wrkr,3,{day()},07:30,20:00,1,",
+    )
+
+    ambiguous, typo = preview_shortfall_import(user=staff, content=content, filename="r.csv").rows
+
+    assert ambiguous.errors == ["Role 'Staff nurse' is not a role we recognise (e.g. RMN, HCA)."]
+    assert ambiguous.role_suggestions == ["RMN", "RNLD"]
+    assert typo.is_ready and typo.role.code == "hca" and typo.is_fuzzy_role_match

@@ -426,3 +426,11 @@ def test_posting_a_seventeen_hour_shift_across_the_autumn_clock_change_is_refuse
     assert response.status_code == 400
     assert "A shift cannot be longer than 16 hours." in response.content.decode()
     assert Shortfall.objects.count() == 0
+
+
+def test_preview_suggests_roles_for_an_ambiguous_title(logged_in, willow):
+    response = upload(logged_in, HEADER + f"ER-1,Willow Ward,Staff nurse,5,{day()},07:30,20:00,1,\n")
+
+    html = response.content.decode()
+    assert "Role: did you mean <strong>RMN</strong> or <strong>RNLD</strong>?" in html
+    assert "There is nothing new to import from this file." in html
