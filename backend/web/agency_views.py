@@ -16,6 +16,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from backend.core import audit
@@ -175,8 +176,11 @@ def urgent(request):
 
 def _back_to(request, default: str) -> str:
     target = request.POST.get("next", "")
-    # Only paths of this site: never an open redirect.
-    return target if target.startswith("/") and not target.startswith("//") else default
+    # Only this site's own paths: never an open redirect ("//evil", "/\\evil" included).
+    is_safe = target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if is_safe else default
 
 
 @agency_staff_required

@@ -365,3 +365,12 @@ def test_delivery_log_paginates(desk, agency):
 
     assert len(first.context["page"]) == 25 and len(second.context["page"]) == 2
     assert "Page 1 of 2" in first.content.decode()
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example/"])
+def test_escalate_never_redirects_off_site(desk, ward, target):
+    shortfall = shift(ward, in_hours=5)
+
+    response = desk.post(f"/shortfalls/{shortfall.id}/escalate/", {"next": target})
+
+    assert response["Location"] == "/agency/urgent/"
