@@ -39,7 +39,7 @@ import scipy.sparse
 from scipy.sparse.csgraph import connected_components
 
 from matching.engine.clock import HOUR, WEEK, epoch, is_night_shift
-from matching.engine.eligibility import StaticFilter, passes_timed_rules
+from matching.engine.eligibility import StaticFilter, passes_timed_rules_many
 from matching.engine.model import Assignment, Edge, Rules, Shortfall, Ward, WeightBook, Weights
 from matching.engine.rank import resolve_weights
 from matching.engine.scoring import ranking_order, score_pairs
@@ -157,9 +157,9 @@ def build_edges(
         scored = score_pairs(first, ward, pool, positions, km, resolve_weights(weights, ward.trust), rules)
         order = ranking_order(pool, scored)
         ranked_positions, ranked_scores = scored.positions[order], scored.scores[order]
-        for k in members:
-            free = passes_timed_rules(shortfalls[k], pool, rules, ranked_positions)
-            per_shortfall[k] = (ranked_positions[free], ranked_scores[free])
+        free = passes_timed_rules_many([shortfalls[k] for k in members], pool, rules, ranked_positions)
+        for k, mask in zip(members, free, strict=True):
+            per_shortfall[k] = (ranked_positions[mask], ranked_scores[mask])
     sizes = np.array([len(p) for p, _ in per_shortfall], dtype=np.int64)
     shortfall_index = np.repeat(np.arange(len(shortfalls)), sizes)
     starts = np.array([epoch(s.start) for s in shortfalls], float)

@@ -9,6 +9,7 @@ property test checks that on random instances.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import numpy as np
@@ -231,7 +232,17 @@ def _time_failures(
     shortfall: Shortfall, pool: PractitionerPool, rules: Rules, positions: np.ndarray
 ) -> dict[str, np.ndarray]:
     """Which of ``positions`` a booked shift blocks, as 'fails' masks aligned with ``positions``."""
-    start, end = float(epoch(shortfall.start)), float(epoch(shortfall.end))
+    starts, ends = np.array([epoch(shortfall.start)], float), np.array([epoch(shortfall.end)], float)
+    return {
+        code: fails[0] for code, fails in _time_failures_many(starts, ends, pool, rules, positions).items()
+    }
+
+
+def _time_failures_many(
+    starts: np.ndarray, ends: np.ndarray, pool: PractitionerPool, rules: Rules, positions: np.ndarray
+) -> dict[str, np.ndarray]:
+    """``_time_failures`` for several shifts over the same positions: masks of shape (shifts, positions)."""
+    start, end = starts[:, None], ends[:, None]
     duration = end - start
     rest = rules.min_rest_hours * HOUR
     # Gather the booked shifts of just these practitioners from the CSR layout.
@@ -241,25 +252,28 @@ def _time_failures(
     rows = np.repeat(first, counts) + (
         np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
     )
-    other_start, other_end = pool.booked_start[rows], pool.booked_end[rows]
+    other_start, other_end = pool.booked_start[rows][None, :], pool.booked_end[rows][None, :]
     overlap_rows = overlaps(start, end, other_start, other_end)
     rest_rows = rest_clash(start, end, other_start, other_end, rest) & ~overlap_rows
     cap = pool.week_cap_seconds(rules)[positions]
     # Windows opened by booked shifts that the candidate falls into: their hours plus the candidate's.
     over_cap_before = starts_in_window(start, other_start) & (
-        pool.booked_window_seconds[rows] + duration > cap[local]
+        pool.booked_window_seconds[rows][None, :] + duration > cap[local][None, :]
     )
     # The window the candidate itself opens.
     in_own_window = starts_in_window(other_start, start)
-    ahead = np.bincount(local[in_own_window], weights=other_end[in_own_window] - other_start[in_own_window],
-                        minlength=len(positions))  # fmt: skip
-    weekly = ahead + duration > cap
-    weekly[local[over_cap_before]] = True
-    overlap = np.zeros(len(positions), bool)
-    overlap[local[overlap_rows]] = True
-    rest_fail = np.zeros(len(positions), bool)
-    rest_fail[local[rest_rows]] = True
-    return {"overlap": overlap, "rest": rest_fail, "weekly_hours": weekly}
+    shape = (len(starts), len(positions))
+    cell = np.arange(len(starts))[:, None] * len(positions) + local[None, :]  # (shift, position) of each row
+    ahead = np.bincount(cell[in_own_window], weights=np.broadcast_to(other_end - other_start, cell.shape)[in_own_window],
+                        minlength=shape[0] * shape[1]).reshape(shape)  # fmt: skip
+
+    def any_row(mask: np.ndarray) -> np.ndarray:
+        hit = np.zeros(shape[0] * shape[1], bool)
+        hit[cell[mask]] = True
+        return hit.reshape(shape)
+
+    weekly = (ahead + duration > cap[None, :]) | any_row(over_cap_before)
+    return {"overlap": any_row(overlap_rows), "rest": any_row(rest_rows), "weekly_hours": weekly}
 
 
 def pair_masks(
@@ -332,13 +346,24 @@ def passes_timed_rules(
 ) -> np.ndarray:
     """Mask over ``positions``: registration and credentials valid through the end, no overlap,
     enough rest and weekly hours left around booked shifts."""
-    end = float(epoch(shortfall.end))
-    passing = is_valid_through(pool.registration_expiry[positions], end)
-    for code in shortfall.requires:
-        passing &= is_valid_through(pool.credential_expiry_of(code)[positions], end)
-    time_fails = _time_failures(shortfall, pool, rules, positions[passing])
-    passing[passing] = ~(time_fails["overlap"] | time_fails["rest"] | time_fails["weekly_hours"])
-    return passing
+    return passes_timed_rules_many([shortfall], pool, rules, positions)[0]
+
+
+def passes_timed_rules_many(
+    shortfalls: Sequence[Shortfall], pool: PractitionerPool, rules: Rules, positions: np.ndarray
+) -> np.ndarray:
+    """``passes_timed_rules`` for several shortfalls over the same positions, at once: a mask of
+    shape (shortfalls, positions)."""
+    starts = np.array([epoch(s.start) for s in shortfalls], float)
+    ends = np.array([epoch(s.end) for s in shortfalls], float)
+    passing = is_valid_through(pool.registration_expiry[positions][None, :], ends[:, None])
+    for code in sorted({code for s in shortfalls for code in s.requires}):
+        needs = np.array([code in s.requires for s in shortfalls])
+        passing[needs] &= is_valid_through(
+            pool.credential_expiry_of(code)[positions][None, :], ends[needs, None]
+        )
+    time_fails = _time_failures_many(starts, ends, pool, rules, positions)
+    return passing & ~(time_fails["overlap"] | time_fails["rest"] | time_fails["weekly_hours"])
 
 
 def eligible_positions(
