@@ -16,7 +16,7 @@ from django.utils import timezone
 from backend.accounts import lockout
 from backend.core import audit
 from backend.web import selectors
-from jobs.models import Booking, Shortfall
+from jobs.models import Shortfall
 
 # One message for an unknown user, a wrong password and a locked-out attempt: never reveal which
 # usernames exist or that the throttle fired (the same words as the API's InvalidCredentials).
@@ -72,18 +72,24 @@ class LogoutView(auth_views.LogoutView):
     """POST only (Django's default): a link or an <img src> cannot log anyone out."""
 
 
-def _practitioner_context(user) -> dict:
+def _practitioner_context(request) -> dict:
+    user = request.user
     practitioner = getattr(user, "practitioner", None)
     if practitioner is None:
         return {"practitioner": None, "bookings": []}
-    bookings = (
-        Booking.objects.filter(
-            practitioner=practitioner, status=Booking.Status.CONFIRMED, ends_at__gte=timezone.now()
-        )
-        .select_related("shortfall__ward__site", "shortfall__trust", "shortfall__role")
-        .order_by("starts_at")[:20]
+    credentials = selectors.own_credentials(user=user, today=timezone.localdate())
+    audit.record_many(
+        actor=user,
+        action="read",
+        subject_type="credential",
+        practitioner_ids=[practitioner.id] if credentials else [],
+        request=request,
     )
-    return {"practitioner": practitioner, "bookings": list(bookings)}
+    return {
+        "practitioner": practitioner,
+        "bookings": list(selectors.upcoming_bookings(user=user, now=timezone.now())[:20]),
+        "credentials_needing_attention": [c for c in credentials if c.expiry_status != "valid"],
+    }
 
 
 def _trust_staff_context(user) -> dict:
@@ -118,7 +124,7 @@ def _agency_staff_context(user) -> dict:
 def home(request):
     user = request.user
     if user.is_practitioner:
-        return render(request, "web/home_practitioner.html", _practitioner_context(user))
+        return render(request, "web/home_practitioner.html", _practitioner_context(request))
     if user.is_trust_staff:
         return render(request, "web/home_trust.html", _trust_staff_context(user))
     if user.is_agency_staff:

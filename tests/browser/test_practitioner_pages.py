@@ -123,6 +123,11 @@ def test_credentials_page_shows_expiry_and_takes_an_upload(open_page, nurse, tmp
 
     phone = open_page()
     log_in(phone, "nurse.sam")
+    # Home warns about the two that need renewing and links to the upload.
+    renew = phone.get_by_role("region", name="Credentials to renew")
+    assert "Right to work: expires on" in renew.inner_text()
+    assert "Core mandatory training: expired on" in renew.inner_text()
+    assert_accessible(phone)
     phone.get_by_role("link", name="Credentials", exact=True).click()
     phone.wait_for_url("**/credentials/")
     assert "Expiring soon: 12 days left" in phone.locator(".card--expiring").inner_text()

@@ -370,6 +370,33 @@ def test_expiry_before_issue_and_missing_fields_are_refused(client, nurse):
     assert Credential.objects.count() == before
 
 
+def test_home_lists_credentials_to_renew_and_links_to_upload(client, nurse):
+    today = timezone.localdate()
+    Credential.objects.filter(practitioner=nurse, credential_type__code="right_to_work").update(
+        expires_on=today + dt.timedelta(days=5)
+    )
+    client.force_login(nurse.user)
+
+    response = client.get("/")
+
+    assert [c.credential_type.code for c in response.context["credentials_needing_attention"]] == [
+        "right_to_work"
+    ]
+    html = response.content.decode()
+    assert "Credentials to renew" in html
+    assert f"expires on {today + dt.timedelta(days=5):%-d %b %Y}" in html
+    assert 'href="/credentials/">Upload new evidence' in html
+
+
+def test_home_has_no_renewal_box_when_everything_is_in_date(client, nurse):
+    client.force_login(nurse.user)
+
+    response = client.get("/")
+
+    assert response.context["credentials_needing_attention"] == []
+    assert "Credentials to renew" not in response.content.decode()
+
+
 # --- Availability ------------------------------------------------------------------------------
 
 
