@@ -1,6 +1,6 @@
 """Derived tables for the fill-rate and continuity metrics (definitions: jobs/analytics/metrics.py).
 
-Both tables are rebuilt from the jobs tables by jobs/analytics/rollups.py and never edited by hand:
+Every table is rebuilt from the jobs tables by jobs/analytics/rollups.py and never edited by hand:
 deleting every row and rebuilding gives the same numbers.
 
 - DailyRollup: one row per (local start date, trust, ward, role, band, setting, day/night) holding
@@ -8,6 +8,9 @@ deleting every row and rebuilding gives the same numbers.
 - SlotFact: one row per requested slot (a shortfall of headcount 3 is three rows) with its lead
   time, time to fill and practitioner. Medians, p90s and distinct-staff counts cannot be summed;
   they are computed exactly from these rows (PostgreSQL percentile_cont).
+- PeriodSummary: the dashboard groupings of whole weeks and months, counters summed and order
+  statistics computed from the two tables above (jobs/analytics/summaries.py), so 12-month
+  dashboards read a few hundred rows.
 """
 
 from __future__ import annotations
