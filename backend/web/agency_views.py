@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from backend.core import audit
 from backend.core.errors import ApplicationError, NotFound, ValidationFailed
+from backend.organisations.selectors import trusts_for
 from backend.practitioners.selectors import credentials_for
 from backend.practitioners.services import verify_credential
 from backend.web import charts
@@ -67,6 +68,11 @@ class DashboardForm(forms.Form):
     date_from = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     period = forms.ChoiceField(label="Per", choices=[("week", "Week"), ("month", "Month")], required=False)
+    trust = forms.ModelChoiceField(label="Trust", queryset=None, required=False, empty_label="Every trust")
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["trust"].queryset = trusts_for(user).order_by("name")
 
     def clean(self):
         cleaned = super().clean()
@@ -88,13 +94,17 @@ def _percent(rate: float | None) -> str:
 
 @agency_staff_required
 def dashboard(request):
-    form = DashboardForm(request.GET)  # always bound: an empty query means the default range
+    form = DashboardForm(request.GET, user=request.user)  # always bound: empty means the default range
     if not form.is_valid():
         return render(request, "web/agency_dashboard.html", {"form": form}, status=400)
     start, end, period = form.cleaned_data["start"], form.cleaned_data["end"], form.cleaned_data["period"]
+    trust = form.cleaned_data.get("trust")
+    trust_id = trust.id if trust else None
     user = request.user
 
-    over_time = selectors.fill_rate_over_time(user=user, start=start, end=end, period=period)
+    over_time = selectors.fill_rate_over_time(
+        user=user, start=start, end=end, period=period, trust_id=trust_id
+    )
     labels = [row["period_start"].strftime("%-d %b" if period == "week" else "%b %Y") for row in over_time]
     trend = charts.line_chart(
         labels,
@@ -107,7 +117,7 @@ def dashboard(request):
     )
     by_group = {}
     for dimension in ("trust", "ward", "role"):
-        rows = selectors.fill_rate_by(user=user, dimension=dimension, start=start, end=end)
+        rows = selectors.fill_rate_by(user=user, dimension=dimension, start=start, end=end, trust_id=trust_id)
         bars = charts.horizontal_bars(
             [(row.label, row.fill_rate or 0, f"{_percent(row.fill_rate)}") for row in rows]
         )
@@ -117,18 +127,23 @@ def dashboard(request):
             else ""
         )
         by_group[dimension] = {"rows": rows, "chart": bars, "note": note}
-    distribution = selectors.time_to_fill_distribution(user=user, start=start, end=end)
-    totals = analytics.fill_rate_table(user=user, group_by=[], period="month", start=start, end=end)
+    distribution = selectors.time_to_fill_distribution(user=user, start=start, end=end, trust_id=trust_id)
+    totals = analytics.fill_rate_table(
+        user=user, group_by=[], period="month", start=start, end=end, trust_id=trust_id
+    )
     requested = sum(m["slots_requested"] for m in totals.values())
     filled = sum(m["slots_filled"] for m in totals.values())
     continuous = sum((m["continuity_rate_90"] or 0) * m["slots_filled"] for m in totals.values())
     query = {"from": start.isoformat(), "to": end.isoformat(), "period": period}
+    if trust_id is not None:
+        query["trust"] = trust_id
     csv_base = reverse("fill-rates")
     context = {
         "form": form,
         "start": start,
         "end": end,
         "period": period,
+        "trust": trust,
         "over_time": over_time,
         "trend": trend,
         "by_group": by_group,

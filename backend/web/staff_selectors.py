@@ -56,17 +56,25 @@ class GroupTotal:
     continuity_rate_90: float | None
 
 
-def fill_rate_over_time(*, user, start: dt.date, end: dt.date, period: str) -> list[dict]:
+def fill_rate_over_time(
+    *, user, start: dt.date, end: dt.date, period: str, trust_id: int | None = None
+) -> list[dict]:
     """One row per period in the range (empty periods included, with None rates)."""
-    table = analytics.fill_rate_table(user=user, group_by=[], period=period, start=start, end=end)
+    table = analytics.fill_rate_table(
+        user=user, group_by=[], period=period, start=start, end=end, trust_id=trust_id
+    )
     return [{"period_start": day, **(table.get((day,)) or {})} for day in periods_between(start, end, period)]
 
 
-def fill_rate_by(*, user, dimension: str, start: dt.date, end: dt.date) -> list[GroupTotal]:
+def fill_rate_by(
+    *, user, dimension: str, start: dt.date, end: dt.date, trust_id: int | None = None
+) -> list[GroupTotal]:
     """Totals over the whole range per trust, ward or role, most requested first. The analytics
     report per period; over a range the fill rate is filled / requested slots summed, and the
     continuity rate is continuous fills / filled slots summed (each period's rate times its fills)."""
-    table = analytics.fill_rate_table(user=user, group_by=[dimension], period="month", start=start, end=end)
+    table = analytics.fill_rate_table(
+        user=user, group_by=[dimension], period="month", start=start, end=end, trust_id=trust_id
+    )
     labels = analytics.group_labels([dimension], list(table)).get(dimension, {})
     if dimension == "role":  # codes to the names people use ("RMN", "HCA / support worker")
         labels = {group: role_label(code) for group, code in labels.items()}
@@ -90,11 +98,15 @@ def fill_rate_by(*, user, dimension: str, start: dt.date, end: dt.date) -> list[
     return rows[:BY_GROUP_LIMIT]
 
 
-def time_to_fill_distribution(*, user, start: dt.date, end: dt.date) -> list[tuple[str, int]]:
+def time_to_fill_distribution(
+    *, user, start: dt.date, end: dt.date, trust_id: int | None = None
+) -> list[tuple[str, int]]:
     """How many filled slots took how long, from booking made - shortfall posted."""
     facts = analytics.slot_facts_for(user).filter(
         day__gte=start, day__lte=end, time_to_fill_seconds__isnull=False
     )
+    if trust_id is not None:
+        facts = facts.filter(trust_id=trust_id)
     aggregates, lower = {}, 0.0
     for index, (_, upper) in enumerate(TIME_TO_FILL_BUCKETS):
         condition = Q(time_to_fill_seconds__gte=lower * 3600)

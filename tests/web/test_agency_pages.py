@@ -374,3 +374,26 @@ def test_escalate_never_redirects_off_site(desk, ward, target):
     response = desk.post(f"/shortfalls/{shortfall.id}/escalate/", {"next": target})
 
     assert response["Location"] == "/agency/urgent/"
+
+
+def test_dashboard_narrows_to_one_trust_and_refuses_another_agencys(
+    desk, agency, ward, other_agency_shortfall
+):
+    other_trust = f.TrustFactory(agency=agency, name="Riverside Trust")
+    shift(f.WardFactory(site__trust=other_trust, name="Birch Ward"), in_hours=30)
+    shift(ward, in_hours=30)
+    shift(ward, in_hours=31)
+    day = timezone.localdate()
+    rebuild_range(start=day, end=day + dt.timedelta(days=3))
+    dates = {"date_from": day, "date_to": day + dt.timedelta(days=3)}
+
+    everyone = desk.get("/agency/", dates)
+    moorside = desk.get("/agency/", {**dates, "trust": ward.trust_id})
+    refused = desk.get("/agency/", {**dates, "trust": other_agency_shortfall.trust_id})
+
+    assert everyone.context["summary"]["requested"] == 3
+    assert moorside.context["summary"]["requested"] == 2
+    assert [r.label for r in moorside.context["by_group"]["ward"]["rows"]] == ["Willow Ward"]
+    assert f"trust={ward.trust_id}" in moorside.context["csv_links"]["by ward"]
+    assert refused.status_code == 400
+    assert "Select a valid choice." in refused.content.decode()
