@@ -273,6 +273,9 @@ def credentials(request):
         window = "30"
     today = timezone.localdate()
     rows = selectors.credentials_expiring(user=request.user, today=today, within_days=EXPIRY_WINDOWS[window])
+    is_unverified_only = request.GET.get("unverified") == "1"
+    if is_unverified_only:
+        rows = rows.filter(verified_at__isnull=True)
     page = _page(request, rows)
     audit.record_many(
         actor=request.user,
@@ -281,7 +284,15 @@ def credentials(request):
         practitioner_ids=[credential.practitioner_id for credential in page],
         request=request,
     )
-    context = {"page": page, "within": window, "windows": EXPIRY_WINDOWS, "today": today}
+    filter_query = urlencode({"within": window, **({"unverified": "1"} if is_unverified_only else {})})
+    context = {
+        "page": page,
+        "within": window,
+        "windows": EXPIRY_WINDOWS,
+        "today": today,
+        "is_unverified_only": is_unverified_only,
+        "filter_query": filter_query,
+    }
     return render(request, "web/agency_credentials.html", context)
 
 

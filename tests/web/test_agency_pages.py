@@ -397,3 +397,21 @@ def test_dashboard_narrows_to_one_trust_and_refuses_another_agencys(
     assert f"trust={ward.trust_id}" in moorside.context["csv_links"]["by ward"]
     assert refused.status_code == 400
     assert "Select a valid choice." in refused.content.decode()
+
+
+def test_credentials_can_show_only_those_waiting_for_verification(desk, agency):
+    today = timezone.localdate()
+    nurse = f.PractitionerFactory(agency=agency)
+    waiting = f.CredentialFactory(practitioner=nurse, expires_on=today + dt.timedelta(days=5))
+    f.CredentialFactory(
+        practitioner=nurse,
+        credential_type=f.credential_type("right_to_work"),
+        expires_on=today + dt.timedelta(days=6),
+        verified_by=f.AgencyUserFactory(agency=agency),
+        verified_at=timezone.now(),
+    )
+
+    response = desk.get("/agency/credentials/", {"within": "30", "unverified": "1"})
+
+    assert [c.id for c in response.context["page"]] == [waiting.id]
+    assert response.context["filter_query"] == "within=30&unverified=1"
