@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from backend.core.errors import NotFound
 from backend.organisations.selectors import wards_for
@@ -19,15 +20,21 @@ def shortfalls_for(user) -> QuerySet[Shortfall]:
 
 
 def with_fill_counts(shortfalls: QuerySet[Shortfall]) -> QuerySet[Shortfall]:
+    # A correlated subquery, not JOIN + GROUP BY: a page of 50 then counts the bookings of its 50
+    # shortfalls, where the GROUP BY grouped every shortfall the caller may see (11,601 for a
+    # trust on the large seed: 0.4 s a page) before the LIMIT; and count() needs no join.
+    booked = (
+        Booking.objects.filter(shortfall=OuterRef("pk"), status__in=ACTIVE_BOOKING_STATUSES)
+        .order_by()
+        .values("shortfall")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
     return (
         shortfalls.select_related("ward", "role", "trust")
-        .annotate(
-            booked_count=Count(
-                "bookings", filter=Q(bookings__status__in=ACTIVE_BOOKING_STATUSES), distinct=True
-            )
-        )
+        .annotate(booked_count=Coalesce(Subquery(booked), 0))
         .order_by("starts_at", "id")
-    )  # GROUP BY queries drop Meta.ordering
+    )
 
 
 def offers_for(practitioner) -> QuerySet[Offer]:
