@@ -780,7 +780,8 @@ class _RestrictedLp:
     def solve(self, time_limit: float) -> Solution:
         if not len(self.columns):
             return Solution(np.zeros(0), 0.0, np.zeros(len(self.meaning)), True)
-        self.solver.setOptionValue("time_limit", float(max(time_limit, 0.05)))
+        # HiGHS measures its time limit against its run clock, which keeps counting across runs.
+        self.solver.setOptionValue("time_limit", self.solver.getRunTime() + float(max(time_limit, 0.05)))
         self.solver.run()
         is_optimal = self.solver.getModelStatus() == highspy.HighsModelStatus.kOptimal
         solution = self.solver.getSolution()
