@@ -163,9 +163,11 @@ def plots(rows: list[dict], directory: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     names = [r["policy"] for r in rows]
-    colours = [
-        "#b2182b" if n == "broadcast" else "#2166ac" if n == "familiar_first" else "#92c5de" for n in names
-    ]
+    others = iter(
+        ["#4daf4a", "#984ea3", "#ff7f00", "#a65628", "#f781bf", "#999999", "#66c2a5", "#e5c494"] * 4
+    )
+    fixed = {"broadcast": "#b2182b", "familiar_first": "#2166ac"}
+    colours = [fixed.get(n) or next(others) for n in names]
     panels = (
         ("fill_rate", "Fill rate", 100, "%"),
         ("continuity_rate", "Continuity rate (worked the ward in 90 days)", 100, "%"),
