@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.package-lock.json
 PYTEST_ARGS ?=
 
-.PHONY: help venv install node-modules chromium demo test lint fmt bench services services-stop clean
+.PHONY: help venv install node-modules chromium demo test lint fmt bench bench-load services services-stop clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -89,6 +89,19 @@ fmt: install ## ruff format + ruff check --fix
 bench: install ## run the benchmarks (benchmarks/run.sh)
 	@[[ -f benchmarks/run.sh ]] || { echo "benchmarks/run.sh not found" >&2; exit 1; }
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash benchmarks/run.sh
+
+# wrk (Debian package) drives gunicorn; the large seed is made once into its own database and kept.
+bench-load: install ## load benchmark: gunicorn + PostgreSQL + Redis, wrk at 50/200 users (benchmarks/load/run.sh)
+	@if ! command -v wrk >/dev/null; then \
+	    if [[ $$EUID -eq 0 ]] && command -v apt-get >/dev/null; then \
+	        echo "installing wrk for the load benchmark" >&2; \
+	        DEBIAN_FRONTEND=noninteractive apt-get update -qq; \
+	        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; \
+	    else \
+	        echo "wrk not found: install Debian's wrk package (as root: apt-get install wrk)" >&2; exit 1; \
+	    fi; \
+	fi
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash benchmarks/load/run.sh
 
 services: install ## make PostgreSQL + Redis reachable (throwaway ones if needed) and print the URLs
 	scripts/services.sh start
