@@ -199,6 +199,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "backend.core.schema.AutoSchema",  # documents every error status
     "EXCEPTION_HANDLER": "backend.core.exceptions.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"login": env_str("LOGIN_THROTTLE_RATE", "10/min")},
+    # Trusted reverse proxies in front of gunicorn: X-Forwarded-For is believed only as far as they
+    # appended to it (throttles, login lockout, audit addresses). 0: REMOTE_ADDR, the header ignored.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {

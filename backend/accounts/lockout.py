@@ -30,9 +30,9 @@ return count
 
 
 def _key(username: str, request) -> str:
-    # REMOTE_ADDR, not X-Forwarded-For: a client controls that header and could rotate it to dodge
-    # the lockout. Hashed so usernames never sit in the cache as plain text.
-    address = request.META.get("REMOTE_ADDR", "") if request is not None else ""
+    # audit.client_ip believes X-Forwarded-For only as far as trusted proxies wrote it, so rotating
+    # the header cannot dodge the lockout. Hashed: no usernames in the cache as plain text.
+    address = audit.client_ip(request) or ""
     digest = hashlib.sha256(f"{username.strip().lower()}|{address}".encode()).hexdigest()
     return f"login-attempts:{digest}"
 

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from rest_framework.settings import api_settings
+
 from backend.core.models import AuditEvent
 
 
 def client_ip(request) -> str | None:
+    """The client's address. X-Forwarded-For is believed only as far as the NUM_PROXIES trusted
+    proxies in front of the app appended to it (REST_FRAMEWORK["NUM_PROXIES"], as DRF's throttles
+    do): its first entry is whatever the client chose to send, and would let anyone write any
+    address into the audit trail or dodge the login lockout by rotating it."""
     if request is None:
         return None
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if forwarded:
-        return forwarded.split(",")[0].strip() or None
+    proxies = api_settings.NUM_PROXIES or 0
+    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]
+    if proxies and forwarded:
+        return forwarded[-min(proxies, len(forwarded))]
     return request.META.get("REMOTE_ADDR") or None
 
 

@@ -113,3 +113,21 @@ def test_the_per_address_rate_limit_holds_under_a_parallel_burst(monkeypatch):
     refused = next(r.json() for r in responses if r.status_code == 429)
     assert refused["code"] == "throttled"
     assert 1 <= refused["extra"]["retry_after_seconds"] <= 86400
+
+
+def test_rotating_x_forwarded_for_dodges_neither_the_lockout_nor_the_rate_limit(monkeypatch):
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"login": "12/day"})
+
+    def guess(n: int):
+        return APIClient().post(
+            API_URL,
+            {"username": "staffing.office", "password": "a guess"},
+            format="json",
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{n}",
+        )
+
+    statuses = [guess(n).status_code for n in range(14)]
+
+    assert statuses == [400] * 12 + [429] * 2
+    assert failed_logins("staffing.office") == (lockout.LIMIT, 2)
+    assert set(AuditEvent.objects.values_list("ip_address", flat=True)) == {"127.0.0.1"}
