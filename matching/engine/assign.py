@@ -644,6 +644,7 @@ def solve_relaxation(
     lps = [_RestrictedLp(edges, pool, rules) for _ in range(int(part.max()) + 1 if len(part) else 1)]
     cuts = Cuts.none()
     rounds = cut_rounds = 0
+    last: Relaxation | None = None
     with ThreadPoolExecutor(max_workers=len(lps)) as threads:
         while True:
             rounds += 1
@@ -655,7 +656,9 @@ def solve_relaxation(
                 list(threads.map(lambda lp, limit=remaining: lp.solve(limit), lps)), lps
             )
             if solution.row_dual is None or not solution.is_optimal or solution.x is None:
-                return Relaxation(solution, columns, None, rounds, cuts)
+                # Out of time: the last round's optimum over its columns is still a feasible LP
+                # solution to round from, just with no bound (see assign_edges).
+                return last or Relaxation(solution, columns, None, rounds, cuts)
             # Cut and price in the same round: cuts hold whatever the columns, and the duals price
             # correctly for the rows this LP has. Done only when a round adds neither.
             violated = Cuts.none()
@@ -671,6 +674,8 @@ def solve_relaxation(
                     edges, rules, meaning, solution.row_dual, exact_from=-REDUCED_COST_HORIZON
                 )
                 return Relaxation(solution, columns, reduced, rounds, cuts)
+            unproven = Solution(solution.x, solution.objective, solution.row_dual, False)
+            last = Relaxation(unproven, columns, reduced, rounds, cuts)
             if len(violated):
                 cuts = cuts.extended(violated)
                 cut_rounds += 1
@@ -901,6 +906,11 @@ def assign_edges(
                 chosen, method = relaxed.columns[x > 0.5], "lp"
             elif relaxed.bound is not None:
                 chosen, method = _mip_near_the_bound(edges, pool, rules, relaxed, began, time_limit, timings)
+            elif relaxed.reduced_cost is not None:
+                # The LP ran out of time after at least one round: round the last restricted optimum
+                # (no bound, no time for a MIP), which is still far better than greedy.
+                chosen = _lp_rounding(edges, pool, rules, relaxed, relaxed.columns)
+                method = "lp rounding, LP stopped by the time limit"
     if chosen is None:
         # The LP did not finish within the time limit: fall back to greedy (always feasible).
         chosen, method = greedy_by_score(edges, pool, rules), "greedy"

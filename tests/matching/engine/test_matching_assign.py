@@ -187,6 +187,36 @@ def test_fallback_greedy_by_score_is_feasible_and_fills_open_seats_beyond_the_be
     assert fallback.objective <= engine.objective
 
 
+def test_an_lp_stopped_after_its_first_round_is_still_rounded_not_replaced_by_greedy(checker, monkeypatch):
+    # From the second round on HiGHS may not pivot at all (a real iteration-limit stop, standing in
+    # for the time limit), so column generation cannot finish and there is no bound.
+    instance = generate_instance(shortfalls=600, practitioners=900, seed=13)
+    pool = build_pool(instance.practitioners, instance.wards, instance.now)
+    solve_round = assign_module._RestrictedLp.solve
+
+    def stopped_after_first_round(lp, time_limit):
+        if len(lp.columns) > lp.first_round_columns:
+            lp.solver.setOptionValue("simplex_iteration_limit", 0)
+        return solve_round(lp, time_limit)
+
+    original_extend = assign_module._RestrictedLp.extend
+
+    def remember_first_round(lp, entering, cuts):
+        rows = original_extend(lp, entering, cuts)
+        lp.__dict__.setdefault("first_round_columns", len(lp.columns))
+        return rows
+
+    monkeypatch.setattr(assign_module._RestrictedLp, "extend", remember_first_round)
+    monkeypatch.setattr(assign_module._RestrictedLp, "solve", stopped_after_first_round)
+    result = assign(instance.shortfalls, instance.ward_by_id, pool, instance.rules)
+
+    assert result.method == "lp rounding, LP stopped by the time limit"
+    assert result.lp_bound is None
+    assert checker.check_solution(dump_instance(instance), document(result)) == []
+    greedy = assign_module.greedy_by_score(result.edges, pool, instance.rules)
+    assert result.objective >= float(result.edges.score[greedy].sum())
+
+
 # Optimality on small random instances, against brute force over the same edges ----------------------
 
 
