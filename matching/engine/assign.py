@@ -892,7 +892,7 @@ def assign_edges(
         mark = time.perf_counter()
         # Keep back what the greedy fallback and the final validation would need if the LP ran out.
         seats = sum(s.headcount for s in edges.shortfalls)
-        reserve = 3 * FINISH_SECONDS_PER_ASSIGNMENT * seats
+        reserve = 4 * FINISH_SECONDS_PER_ASSIGNMENT * seats
         relaxed = solve_relaxation(
             edges, pool, rules, time_limit=time_limit - (time.perf_counter() - began) - reserve
         )
