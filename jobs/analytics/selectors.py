@@ -186,8 +186,10 @@ def _summaries_for(
         return None if trust_id in visible_trusts - whole_trusts else rows.filter(trust_id__in=whole_trusts)
     if "trust" in group_by:
         return rows.filter(trust_id__in=whole_trusts) if whole_trusts == visible_trusts else None
-    trusts_of_agency = set(Trust.objects.filter(agency_id=user.agency_id).values_list("id", flat=True))
-    if user.is_agency_staff and whole_trusts == trusts_of_agency:
+    if user.is_agency_staff:
+        agency_wards = Ward.objects.filter(trust__agency_id=user.agency_id)
+        if agency_wards.exclude(id__in=list(visible)).exists():
+            return None
         return rows.filter(trust__isnull=True, agency_id=user.agency_id)
     if len(visible_trusts) == 1 and whole_trusts == visible_trusts:
         return rows.filter(trust_id__in=whole_trusts)

@@ -219,3 +219,11 @@ def test_summaries_answer_only_groupings_they_hold_and_the_user_sees_whole(
         world[user_key], group_by=group_by, period=period, trust_id=None, ward_id=None
     )
     assert (rows is not None) == is_summarised
+
+
+def test_a_trust_without_wards_does_not_turn_the_agency_summaries_off(world):
+    f.TrustFactory(agency=world["agency_user"].agency)  # just onboarded, no wards yet
+    rows = selectors._summaries_for(
+        world["agency_user"], group_by=[], period="week", trust_id=None, ward_id=None
+    )
+    assert rows is not None
