@@ -32,7 +32,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Q
 
 from backend.accounts.models import User
 from backend.core import outbox
@@ -132,7 +131,7 @@ class Simulation:
         self.result = RunResult(policy=policy.name)
         self._events: list[tuple[dt.datetime, int, str, tuple]] = []
         self._sequence = 0
-        self._attempts: Counter[tuple[int, int]] = Counter()
+        self._attempts: Counter[int] = Counter()  # messages per offer (a revived offer is re-sent)
         self._snapshot_at: dt.datetime | None = None
         self._snapshot_max_age = dt.timedelta(minutes=config.snapshot_max_age_minutes)
 
@@ -200,11 +199,11 @@ class Simulation:
             "shortfall_id", "practitioner_id", "shortfall__starts_at"
         )[0]
         demand = self.result.demand_of[shortfall_id]
-        self._attempts[(offer_id, 0)] += 1
+        self._attempts[offer_id] += 1
         at = self.behaviour.response_at(
             demand=demand,
             practitioner=practitioner_id,
-            attempt=self._attempts[(offer_id, 0)],
+            attempt=self._attempts[offer_id],
             sent_at=dt.datetime.fromisoformat(sent_at),
             starts_at=starts_at,
         )
@@ -414,7 +413,7 @@ class Simulation:
         self.result.counters["no_shows"] = sum(
             self.behaviour.is_no_show(demand=self.result.demand_of[sid], practitioner=pid)
             for sid, pid in Booking.objects.filter(
-                Q(status=Booking.Status.COMPLETED), shortfall_id__in=list(self.result.demand_of)
+                status=Booking.Status.COMPLETED, shortfall_id__in=list(self.result.demand_of)
             ).values_list("shortfall_id", "practitioner_id")
         )
         self.result.wall_seconds = time.monotonic() - started

@@ -2,7 +2,7 @@
 
 The operations simulator (jobs/simulation/): seeds a throwaway PostgreSQL database named after the
 configured one (`<name>_sim`), runs the simulated weeks of demand and practitioner behaviour through
-the real services once per policy, each on a fresh copy (`<name>_sim_<policy>`, two at a time by
+the real services once per policy, each on a fresh copy (`<name>_sim_<policy>`, all at once by
 default), and writes a table, JSON and PNG plots to var/simulation/. The scratch databases are
 dropped afterwards unless --keep."""
 
@@ -77,7 +77,12 @@ class Command(BaseCommand):
             metavar="FIELD=VALUE",
             help="override a number in SimulationConfig (jobs/simulation/config.py), e.g. response_median_minutes=15",
         )
-        parser.add_argument("--jobs", type=int, default=2, help="policies run in parallel processes")
+        parser.add_argument(
+            "--jobs",
+            type=int,
+            default=0,
+            help="policies run in parallel processes (default: all at once; a run mostly waits on PostgreSQL)",
+        )
         parser.add_argument("--out", default=str(Path(settings.VAR_DIR) / "simulation"))
         parser.add_argument("--keep", action="store_true", help="keep the scratch databases")
 
@@ -120,8 +125,9 @@ class Command(BaseCommand):
                 world.create_database(run_db, template=base)
             connections.close_all()  # forked workers open their own
             jobs = [(config, name, run_db, started) for name, run_db in runs.items()]
-            if options["jobs"] > 1:
-                with multiprocessing.get_context("fork").Pool(options["jobs"]) as pool:
+            processes = options["jobs"] or len(jobs)
+            if processes > 1:
+                with multiprocessing.get_context("fork").Pool(processes) as pool:
                     rows = pool.map(_run_policy, jobs, chunksize=1)
             else:
                 rows = [_run_policy(job) for job in jobs]
@@ -136,7 +142,7 @@ class Command(BaseCommand):
             f"Seed {config.seed}; {config.trusts} trusts, {config.wards} wards, {config.practitioners} "
             f"practitioners ({rows[0]['practitioners']} active); {config.weeks} weeks of shifts from "
             f"{config.start:%Y-%m-%d}; {rows[0]['slots']} slots (trust-cancelled excluded). "
-            f"Total wall time {total:.0f} s with --jobs {options['jobs']}."
+            f"Total wall time {total:.0f} s with {options['jobs'] or len(names)} parallel runs."
         )
         path = report.write(rows, Path(options["out"]), command=command.strip(), header=header)
         self.stdout.write("")
