@@ -217,6 +217,38 @@ def test_an_lp_stopped_after_its_first_round_is_still_rounded_not_replaced_by_gr
     assert result.objective >= float(result.edges.score[greedy].sum())
 
 
+def test_swaps_hand_a_seat_to_a_better_practitioner_only_when_their_rota_allows_it():
+    morning, overlapping = shift(1, 7, 12), shift(1, 9, 8)
+    people = (
+        Practitioner("P1", "rmn", 5, "female", 53.48, -2.24, 20.0),  # at the ward: scores higher
+        Practitioner("P2", "rmn", 5, "female", 53.60, -2.24, 20.0),
+    )
+    instance = Instance(NOW, Rules(), (WARD,), (Shortfall("S1", "W1", "rmn", 5, *morning),), people)
+    pool = build_pool(instance.practitioners, instance.wards, instance.now)
+    edges = build_edges(instance.shortfalls, instance.ward_by_id, pool, instance.rules)
+    assert edges.score[0] > edges.score[1]  # stored best first
+
+    swapped, swaps = assign_module._improve_by_swaps(np.array([1]), edges, pool, instance.rules, float("inf"))
+
+    assert swaps == 1 and swapped.tolist() == [0]
+
+    busy = Instance(
+        NOW, Rules(), (WARD,),
+        (Shortfall("S1", "W1", "rmn", 5, *morning), Shortfall("S2", "W1", "rmn", 5, *overlapping)), people,
+    )  # fmt: skip
+    pool = build_pool(busy.practitioners, busy.wards, busy.now)
+    edges = build_edges(busy.shortfalls, busy.ward_by_id, pool, busy.rules)
+    pairs = {
+        (busy.shortfalls[s].id, pool.ids[p]): e
+        for e, (s, p) in enumerate(zip(edges.shortfall, edges.practitioner, strict=True))
+    }
+    chosen = np.array(sorted([pairs[("S1", "P2")], pairs[("S2", "P1")]]))
+
+    kept, swaps = assign_module._improve_by_swaps(chosen, edges, pool, busy.rules, float("inf"))
+
+    assert swaps == 0 and kept.tolist() == chosen.tolist()  # P1 cannot work both overlapping shifts
+
+
 # Optimality on small random instances, against brute force over the same edges ----------------------
 
 
