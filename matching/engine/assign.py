@@ -892,9 +892,9 @@ def assign_edges(
     bound = None
     if len(edges):
         mark = time.perf_counter()
-        # Keep back what the greedy fallback and the final validation would need if the LP ran out.
+        # Keep back what rounding (or greedy), swaps and validation would need if the LP ran out.
         seats = sum(s.headcount for s in edges.shortfalls)
-        reserve = 4 * FINISH_SECONDS_PER_ASSIGNMENT * seats
+        reserve = (4 * FINISH_SECONDS_PER_ASSIGNMENT + SWAP_SECONDS_PER_ASSIGNMENT) * seats
         relaxed = solve_relaxation(
             edges, pool, rules, time_limit=time_limit - (time.perf_counter() - began) - reserve
         )
