@@ -14,11 +14,14 @@ shortfall hands the best people to whichever shift comes first. The exact model 
   them all is exact).
 
 The LP relaxation of the clique formulation is nearly integral, so we solve it with HiGHS (column
-generation, each round warm-started from the previous round's basis), keep the edges the LP uses,
-and solve that small MIP under a time limit. The MIP splits exactly into the connected components
-of its shortfall-practitioner graph; components where the LP is already integral need no MIP, and
-the rest are solved separately, two at a time. Greedy is the fallback, and every
-result is re-validated with exact integer arithmetic and repaired by dropping if anything slips.
+generation in one HiGHS instance per part, columns and rows added in place between rounds), round
+it (LP value first, then every open seat filled from all its edges), and solve the small MIP over
+the edges the LP says can matter, starting from that rounding, under the time limit. The MIP splits
+exactly into the connected components of its shortfall-practitioner graph; components where the LP
+is already integral need no MIP, and the rest are solved separately, two at a time. Swaps then hand
+seats to better-scoring practitioners who can also work them. An LP stopped by the time limit is
+rounded from its last restricted optimum; greedy is the last resort. Every result is re-validated
+with exact integer arithmetic and repaired by dropping if anything slips.
 """
 
 from __future__ import annotations
