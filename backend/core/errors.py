@@ -102,3 +102,16 @@ class BookingNotCancellable(Conflict):
 class FeedbackNotAllowed(Conflict):
     code = "feedback_not_allowed"
     default_message = "Feedback can be given once, on a completed booking."
+
+
+class NoShowNotAllowed(Conflict):
+    code = "no_show_not_allowed"
+    default_message = (
+        "Only a confirmed or completed booking whose shift has started can be marked as a no-show."
+    )
+
+
+class NoShowOutsideWindow(ApplicationError):
+    code = "no_show_outside_window"
+    status = 422
+    default_message = "A no-show can be recorded from the start of the shift until 7 days after it ends."
