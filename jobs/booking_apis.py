@@ -15,11 +15,13 @@ from jobs.models import Booking
 from jobs.selectors import bookings_for
 from jobs.serializers import (
     BookingCancelSerializer,
+    BookingNoShowSerializer,
     BookingSerializer,
     TrustFeedbackSerializer,
     WardFeedbackInputSerializer,
 )
 from jobs.services.booking_lifecycle import cancel_booking, rate_practitioner, rate_ward
+from jobs.services.no_show import record_no_show
 
 
 class BookingFilter(django_filters.FilterSet):
@@ -38,7 +40,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     filterset_class = BookingFilter
 
     def get_permissions(self):
-        if self.action == "feedback":
+        if self.action in ("feedback", "no_show"):
             return [IsStaff()]
         if self.action == "ward_feedback":
             return [IsPractitioner()]
@@ -60,6 +62,27 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         payload.is_valid(raise_exception=True)
         booking = cancel_booking(
             booking=self.get_object(), cancelled_by=request.user, reason=payload.validated_data["reason"]
+        )
+        return Response(self.get_serializer(booking).data)
+
+    @documents_errors(409, 422)  # not confirmed or completed / not started; outside the 7-day window
+    @idempotent
+    @extend_schema(
+        request=BookingNoShowSerializer,
+        responses={200: BookingSerializer},
+        description="Record that the practitioner never arrived: from the shift's start until 7 days "
+        "after its end, on a confirmed or completed booking (a completed shift is taken back out of "
+        "the continuity ledger). Marking a no-show twice changes nothing.",
+    )
+    @action(detail=True, methods=["post"], url_path="no-show")
+    def no_show(self, request, pk=None):
+        payload = BookingNoShowSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        booking = record_no_show(
+            booking=self.get_object(),
+            by=request.user,
+            reason=payload.validated_data["reason"],
+            request=request,
         )
         return Response(self.get_serializer(booking).data)
 

@@ -132,6 +132,10 @@ class BookingCancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
 
 
+class BookingNoShowSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300, help_text="Why the booking is a no-show (audited).")
+
+
 class TrustFeedbackSerializer(serializers.Serializer):
     rating = serializers.IntegerField(min_value=1, max_value=5)
     would_book_again = serializers.BooleanField(default=True)

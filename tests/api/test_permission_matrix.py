@@ -16,6 +16,7 @@ from django.db.models.fields.files import FieldFile
 from django.forms.models import model_to_dict
 from drf_spectacular.generators import SchemaGenerator
 
+from tests import factories as f
 from tests.api.world import PASSWORD, World, build_world, shift_body
 
 HISTORY_CSV = b"trust,ward,shifts,first_worked,last_worked\nTrust A,Willow Ward,3,2025-01-01,2025-06-01\n"
@@ -46,6 +47,20 @@ X_OBJECT_READ = expect(200, 404, 403, 403, 200, 404)
 X_OBJECT_WRITE = expect(403, 403, 403, 403, 200, 404)
 ME = expect(403, 403, 403, 403, 200, 200)
 ANY_USER = expect(200, 200, 200, 200, 200, 200)
+
+
+def _started_booking_x(w: World):
+    """Practitioner X's booking on trust A's shift that started two hours ago (no-show window)."""
+    start = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=2)
+    return f.BookingFactory(
+        practitioner=w.booking_x.practitioner,
+        shortfall=f.ShortfallFactory(
+            ward=w.booking_x.shortfall.ward,
+            starts_at=start,
+            ends_at=start + dt.timedelta(hours=12),
+            status="filled",
+        ),
+    )
 
 
 def _site_body(w: World) -> dict:
@@ -201,6 +216,11 @@ MATRIX = {
         expect(201, 404, 201, 404, 403, 403),
         lambda w: w.completed_booking_x.id,
         lambda w: {"rating": 5, "would_book_again": True},
+    ),
+    ("post", "/api/v1/bookings/{id}/no-show/"): (
+        expect(200, 404, 200, 404, 403, 403),
+        lambda w: _started_booking_x(w).id,
+        lambda w: {"reason": "Did not arrive"},
     ),
     ("post", "/api/v1/bookings/{id}/ward-feedback/"): (
         expect(403, 403, 403, 403, 201, 404),
