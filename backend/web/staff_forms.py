@@ -34,6 +34,14 @@ class ImportConfirmForm(forms.Form):
     token = forms.RegexField(regex=r"^[0-9a-f]{64}$", widget=forms.HiddenInput)
 
 
+class NoShowForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is this a no-show?",
+        max_length=300,
+        error_messages={"required": "Say why the booking is a no-show."},
+    )
+
+
 class CancelShortfallForm(forms.Form):
     reason = forms.CharField(
         label="Reason for cancelling",

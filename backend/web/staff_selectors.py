@@ -208,6 +208,20 @@ def bookings_to_rate(*, user) -> QuerySet[Booking]:
     )
 
 
+def worked_bookings(*, user, now: dt.datetime) -> QuerySet[Booking]:
+    """Bookings of the caller's trust whose shift has started and was not cancelled (under way,
+    completed, or recorded as a no-show), the latest first, with any rating given."""
+    return (
+        bookings_for(user)
+        .filter(
+            Q(status__in=(Booking.Status.COMPLETED, Booking.Status.NO_SHOW))
+            | Q(status=Booking.Status.CONFIRMED, starts_at__lte=now)
+        )
+        .select_related("practitioner__user", "shortfall__ward", "shortfall__role", "trust_feedback")
+        .order_by("-starts_at", "-id")
+    )
+
+
 def listings_for(user) -> QuerySet[PractitionerListing]:
     if not user.is_authenticated or not user.is_trust_staff:
         return PractitionerListing.objects.none()

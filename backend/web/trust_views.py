@@ -26,12 +26,14 @@ from backend.web.staff_forms import (
     CancelShortfallForm,
     ImportConfirmForm,
     ListingForm,
+    NoShowForm,
     RateBookingForm,
     ShortfallImportForm,
 )
 from jobs.selectors import shortfall_visible_to
 from jobs.services.booking_lifecycle import rate_practitioner
 from jobs.services.listings import add_listing, remove_listing
+from jobs.services.no_show import NO_SHOW_WINDOW, record_no_show
 from jobs.services.shortfall_import import import_shortfalls, preview_shortfall_import
 from jobs.services.shortfalls import cancel_shortfall, post_shortfall
 
@@ -209,11 +211,42 @@ def shortfall_cancel(request, shortfall_id: int):
 BOOKINGS_PER_PAGE = 25
 
 
+def _worked_bookings_page(request, *, status: int = 200, no_show_error: dict | None = None):
+    now = timezone.now()
+    rows = staff_selectors.worked_bookings(user=request.user, now=now)
+    page = Paginator(rows, BOOKINGS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {"page": page, "no_show_since": now - NO_SHOW_WINDOW, "no_show_error": no_show_error}
+    return render(request, "web/trust_bookings.html", context, status=status)
+
+
 @trust_staff_required
 def bookings_to_rate(request):
-    rows = staff_selectors.bookings_to_rate(user=request.user)
-    page = Paginator(rows, BOOKINGS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "web/trust_bookings.html", {"page": page})
+    return _worked_bookings_page(request)
+
+
+@trust_staff_required
+@require_POST
+def booking_no_show(request, booking_id: int):
+    booking = (
+        staff_selectors.worked_bookings(user=request.user, now=timezone.now()).filter(id=booking_id).first()
+    )
+    if booking is None:
+        raise Http404
+    form = NoShowForm(request.POST)
+    if not form.is_valid():
+        message = form.errors["reason"][0]
+        return _worked_bookings_page(
+            request, status=400, no_show_error={"id": booking.id, "message": message}
+        )
+    try:
+        record_no_show(booking=booking, by=request.user, reason=form.cleaned_data["reason"], request=request)
+    except ApplicationError as error:
+        return _worked_bookings_page(
+            request, status=error.status, no_show_error={"id": booking.id, "message": error.message}
+        )
+    shift = timezone.localtime(booking.starts_at).strftime("%a %-d %b %H:%M")
+    messages.success(request, f"Recorded {booking.practitioner.name} as a no-show on {shift}.")
+    return redirect("trust-bookings")
 
 
 @trust_staff_required

@@ -32,6 +32,7 @@ urlpatterns = [
     path("shortfalls/<int:shortfall_id>/cancel/", trust_views.shortfall_cancel, name="shortfall-cancel"),
     path("trust/bookings/", trust_views.bookings_to_rate, name="trust-bookings"),
     path("trust/bookings/<int:booking_id>/rate/", trust_views.booking_rate, name="booking-rate"),
+    path("trust/bookings/<int:booking_id>/no-show/", trust_views.booking_no_show, name="booking-no-show"),
     path("trust/lists/", trust_views.listings, name="listings"),
     path("trust/lists/<int:listing_id>/remove/", trust_views.listing_remove, name="listing-remove"),
     # Agency staff: dashboard, urgent queue (broaden / escalate), candidates, credentials, deliveries.

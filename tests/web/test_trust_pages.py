@@ -311,6 +311,66 @@ def test_another_trusts_booking_cannot_be_rated(logged_in):
     assert not TrustFeedback.objects.exists()
 
 
+# --- Recording a no-show -------------------------------------------------------------------------
+
+
+def test_mark_no_show_on_a_completed_shift_with_a_reason(logged_in, completed, staff):
+    page = logged_in.get("/trust/bookings/").content.decode()
+    assert f'action="/trust/bookings/{completed.id}/no-show/"' in page
+
+    response = logged_in.post(
+        f"/trust/bookings/{completed.id}/no-show/", {"reason": "Never arrived"}, follow=True
+    )
+
+    assert response.redirect_chain == [("/trust/bookings/", 302)]
+    completed.refresh_from_db()
+    assert completed.status == "no_show"
+    body = response.content.decode()
+    assert "Sam Okafor as a no-show" in body
+    assert f'action="/trust/bookings/{completed.id}/no-show/"' not in body
+    event = AuditEvent.objects.get(subject_type="booking", subject_id=str(completed.id))
+    assert (event.actor_id, event.detail["reason"]) == (staff.id, "Never arrived")
+
+
+def test_mark_no_show_without_a_reason_is_refused_on_the_page(logged_in, completed):
+    response = logged_in.post(f"/trust/bookings/{completed.id}/no-show/", {"reason": ""})
+
+    assert response.status_code == 400
+    assert "Say why the booking is a no-show." in response.content.decode()
+    completed.refresh_from_db()
+    assert completed.status == "completed"
+
+
+def test_a_shift_over_more_than_seven_days_ago_offers_no_no_show_and_is_refused(logged_in, completed):
+    start = timezone.now() - dt.timedelta(days=9)
+    Shortfall.objects.filter(id=completed.shortfall_id).update(
+        starts_at=start, ends_at=start + dt.timedelta(hours=12)
+    )
+    type(completed).objects.filter(id=completed.id).update(
+        starts_at=start, ends_at=start + dt.timedelta(hours=12)
+    )
+
+    page = logged_in.get("/trust/bookings/").content.decode()
+    response = logged_in.post(f"/trust/bookings/{completed.id}/no-show/", {"reason": "Never arrived"})
+
+    assert f'action="/trust/bookings/{completed.id}/no-show/"' not in page
+    assert response.status_code == 422
+    assert "7 days after it ends" in response.content.decode()
+    completed.refresh_from_db()
+    assert completed.status == "completed"
+
+
+def test_another_trusts_booking_cannot_be_marked_no_show(logged_in):
+    start = timezone.now() - dt.timedelta(hours=2)
+    other = f.BookingFactory(
+        shortfall=f.ShortfallFactory(starts_at=start, ends_at=start + dt.timedelta(hours=12))
+    )
+
+    assert logged_in.post(f"/trust/bookings/{other.id}/no-show/", {"reason": "x"}).status_code == 404
+    other.refresh_from_db()
+    assert other.status == "confirmed"
+
+
 # --- Preferred and do-not-book lists -------------------------------------------------------------
 
 
