@@ -28,6 +28,8 @@ from matching.engine import model as engine
 from matching.engine.assign import EdgeSet, assign_edges, build_edges
 from matching.engine.rank import rank_candidates
 from matching.engine.snapshot import PractitionerPool
+from notifications.models import NotificationPreference
+from notifications.services import is_quiet_time
 
 logger = logging.getLogger(__name__)
 FAMILIAR, TOP_K, EVERYONE = 0, 1, 2
@@ -50,9 +52,15 @@ class CascadePolicy:
     # 1: no familiar-first holds and no top K; every eligible practitioner is offered the shift at
     # once, first come first served (what most agencies do; the operations simulator's baseline).
     broadcast: int = 0
-    # 1: a familiar practitioner whose exclusive hold lapsed unanswered is offered the shift again
-    # in the next open wave (once), so an answer that comes just after the hold is not lost.
-    reoffer_lapsed_holds: int = 0
+    # 1 (default since the operations simulator showed that without it the cascade loses 5-7 points
+    # of fill against broadcast, BENCHMARKS.md): a familiar practitioner whose exclusive hold lapsed
+    # unanswered is offered the shift again in the next open wave (once), so an answer that comes
+    # just after the hold is not lost.
+    reoffer_lapsed_holds: int = 1
+    # 1: a hold sent inside its recipient's quiet hours (notification preferences, Europe/London)
+    # runs from the end of those hours instead of lapsing overnight, when the shift still starts
+    # more than `all_at_once_under_hours` after the hold; the next wave waits for it.
+    holds_wait_out_quiet_hours: int = 0
 
     @classmethod
     def for_trust(cls, trust) -> CascadePolicy:
@@ -211,9 +219,12 @@ def _ranked(shortfall: Shortfall, engine_shortfall, pool: PractitionerPool, now:
     )
 
 
-def _send_familiar_wave(due: list[Shortfall], pool: PractitionerPool, now: dt.datetime) -> dict[int, int]:
+def _send_familiar_wave(
+    due: list[Shortfall], pool: PractitionerPool, now: dt.datetime
+) -> dict[int, dt.datetime]:
     """Wave 0 for a batch of shortfalls: the engine's batch assignment over familiar edges only,
-    so the exclusive holds it places never clash with each other or with holds already out."""
+    so the exclusive holds it places never clash with each other or with holds already out.
+    Returns, per shortfall that got holds, when the last of them ends."""
     pool = _pool_with_holds(pool, now)
     offered = _already_offered([s.id for s in due])
     preferred = _preferred({s.trust_id for s in due}, now)
@@ -258,7 +269,6 @@ def _send_familiar_wave(due: list[Shortfall], pool: PractitionerPool, now: dt.da
         picks = chosen.get(engine_shortfall.id, [])
         if not picks:
             continue
-        lead = shortfall.starts_at - now
         policy = CascadePolicy.for_trust(shortfall.trust)
         ranking = _ranked(shortfall, engine_shortfall, pool, now)
         by_id = {c.practitioner_id: c for c in ranking.candidates}
@@ -267,15 +277,58 @@ def _send_familiar_wave(due: list[Shortfall], pool: PractitionerPool, now: dt.da
             for pid in picks
             if pid in by_id
         ]
-        sent[shortfall.id] = _create_offers(
-            shortfall=shortfall,
-            wave=FAMILIAR,
-            offers=offers,
-            expires_at=now + policy.hold(lead),
-            hold=True,
-            now=now,
-        )
+        expiries = _hold_expiries(shortfall, policy, [o.practitioner_id for o in offers], now)
+        created = 0
+        for offer in offers:
+            created += _create_offers(
+                shortfall=shortfall,
+                wave=FAMILIAR,
+                offers=[offer],
+                expires_at=expiries[offer.practitioner_id],
+                hold=True,
+                now=now,
+            )
+        if created:
+            sent[shortfall.id] = max(expiries.values())
     return sent
+
+
+def _quiet_hours_end(preference: NotificationPreference, at: dt.datetime) -> dt.datetime | None:
+    """When the recipient's quiet hours that contain `at` end, or None outside quiet hours."""
+    if not is_quiet_time(preference=preference, at=at):
+        return None
+    local = timezone.localtime(at)
+    end = preference.quiet_hours_end
+    until = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+    if until <= local:
+        until = (local + dt.timedelta(days=1)).replace(
+            hour=end.hour, minute=end.minute, second=0, microsecond=0
+        )
+    return until.astimezone(dt.UTC)
+
+
+def _hold_expiries(
+    shortfall: Shortfall, policy: CascadePolicy, practitioner_ids: list[int], now: dt.datetime
+) -> dict[int, dt.datetime]:
+    """Each hold's expiry: `policy.hold(lead)` from now, or with `holds_wait_out_quiet_hours` from
+    the end of the recipient's quiet hours, while the shift starts far enough after it."""
+    hold = policy.hold(shortfall.starts_at - now)
+    expiries = dict.fromkeys(practitioner_ids, now + hold)
+    if not policy.holds_wait_out_quiet_hours:
+        return expiries
+    saved = {
+        p.user.practitioner.id: p
+        for p in NotificationPreference.objects.filter(
+            user__practitioner__id__in=practitioner_ids
+        ).select_related("user__practitioner")
+    }
+    latest = shortfall.starts_at - policy.all_at_once_under_hours * HOUR
+    for practitioner_id in practitioner_ids:
+        preference = saved.get(practitioner_id) or NotificationPreference()
+        quiet_until = _quiet_hours_end(preference, now)
+        if quiet_until is not None and quiet_until + hold <= latest:
+            expiries[practitioner_id] = quiet_until + hold
+    return expiries
 
 
 def _send_open_wave(shortfall: Shortfall, wave: int, pool: PractitionerPool, now: dt.datetime) -> int:
@@ -361,8 +414,10 @@ def advance_due_cascades(*, now: dt.datetime | None = None, limit: int = 200) ->
             if wave > FAMILIAR:
                 _send_open_wave(shortfall, wave, pool, now)
         next_wave_at = _schedule_next(shortfall, wave, now)
-        if wave == FAMILIAR and not holds_sent.get(shortfall.id):
-            next_wave_at = now  # nobody familiar to hold it for: do not wait out an empty hold
+        if wave == FAMILIAR:
+            # Nobody familiar to hold it for: do not wait out an empty hold; otherwise wait for the
+            # last hold (later than the usual hold when it waits out quiet hours).
+            next_wave_at = holds_sent.get(shortfall.id) or now
         Shortfall.objects.filter(id=shortfall.id).update(wave=wave, next_wave_at=next_wave_at, updated_at=now)
     return len(due)
 

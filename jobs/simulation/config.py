@@ -85,7 +85,7 @@ class SimulationConfig:
     continuity_days: int = 90
 
     policies: tuple[str, ...] = field(
-        default=("broadcast", "familiar_first", "hold_15", "hold_90", "wave1_3", "wave1_25", "reoffer")
+        default=("broadcast", "familiar_first", "hold_15", "hold_90", "wave1_3", "wave1_25", "no_reoffer")
     )
 
     @property

@@ -11,6 +11,7 @@ from backend.practitioners.models import PractitionerListing
 from jobs.models import Offer, Shortfall
 from jobs.services.cascade import CascadePolicy, advance_due_cascades, start_cascade
 from jobs.services.offers import accept_offer, expire_offers
+from notifications.models import NotificationPreference
 from tests import factories as f
 from tests.jobs.conftest import qualified, shift
 
@@ -118,11 +119,22 @@ def _lapsed_hold(ward, settings: dict):
     return hold, Offer.objects.get(id=hold.id)
 
 
-def test_by_default_a_hold_that_lapsed_is_never_offered_again(ward):
-    hold, after = _lapsed_hold(ward, {"wave1_size": 1})
+def test_with_reoffer_lapsed_holds_off_a_hold_that_lapsed_is_never_offered_again(ward):
+    hold, after = _lapsed_hold(ward, {"wave1_size": 1, "reoffer_lapsed_holds": 0})
 
     assert (after.wave, after.status) == (0, "expired")
     assert Offer.objects.filter(shortfall=hold.shortfall, wave=1).count() == 1
+
+
+def test_by_default_a_lapsed_hold_is_offered_again_in_the_next_wave(ward):
+    """The default since the operations simulator (BENCHMARKS.md): without it the cascade lost
+    5-7 points of fill against broadcast."""
+    assert CascadePolicy().reoffer_lapsed_holds == 1
+    hold, after = _lapsed_hold(ward, {"wave1_size": 1})
+
+    assert (after.wave, after.status, after.is_exclusive_hold) == (1, "sent", False)
+    assert after.sent_at == hold.expires_at
+    assert Offer.objects.filter(shortfall=hold.shortfall, wave=1).count() == 1  # the top 1 is the holder
 
 
 def test_reoffer_lapsed_holds_offers_the_familiar_practitioner_again_in_the_next_wave(ward):
@@ -132,3 +144,88 @@ def test_reoffer_lapsed_holds_offers_the_familiar_practitioner_again_in_the_next
     assert after.sent_at == hold.expires_at
     booking = accept_offer(offer_id=after.id, practitioner=after.practitioner)
     assert booking.practitioner_id == hold.practitioner_id
+
+
+def _tonight_at(hour: int, minute: int = 0) -> dt.datetime:
+    """The next Europe/London wall-clock time hour:minute after now (within 24 h)."""
+    local = timezone.localtime(timezone.now())
+    at = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if at <= local:
+        at = (local + dt.timedelta(days=1)).replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return at
+
+
+def _next_morning(at: dt.datetime, hour: int) -> dt.datetime:
+    day = at if at.hour < hour else at + dt.timedelta(days=1)
+    return day.replace(hour=hour, minute=0, second=0, microsecond=0)
+
+
+def _hold_sent_at(ward, settings: dict, at: dt.datetime, in_hours: float = 96):
+    familiar, _, _ = _broadcast_cast(ward)
+    ward.trust.cascade_settings = {"wave1_size": 1, **settings}
+    ward.trust.save()
+    shortfall = shift(ward, in_hours=in_hours)
+    start_cascade(shortfall=shortfall, now=at)
+    advance_due_cascades(now=at)
+    return familiar, shortfall
+
+
+def test_holds_wait_out_quiet_hours_a_hold_sent_at_night_runs_from_the_morning(ward):
+    night = _tonight_at(23, 30)  # default quiet hours 22:00-07:00, Europe/London
+    familiar, shortfall = _hold_sent_at(ward, {"holds_wait_out_quiet_hours": 1}, night)
+
+    hold = Offer.objects.get(shortfall=shortfall, practitioner=familiar)
+    morning = _next_morning(night, 7)
+    assert (hold.wave, hold.is_exclusive_hold) == (0, True)
+    assert hold.expires_at == morning + dt.timedelta(minutes=30)
+    shortfall.refresh_from_db()
+    assert shortfall.next_wave_at == hold.expires_at
+    # Half an hour after sending, the usual hold would have lapsed; this one has not.
+    expire_offers(now=night + dt.timedelta(minutes=31))
+    advance_due_cascades(now=night + dt.timedelta(minutes=31))
+    assert list(Offer.objects.filter(shortfall=shortfall).values_list("wave", "status")) == [(0, "sent")]
+    accept_offer(offer_id=hold.id, practitioner=familiar)
+    assert Shortfall.objects.get(id=shortfall.id).status == "filled"
+
+
+def test_holds_wait_out_quiet_hours_uses_the_recipients_own_quiet_hours(ward):
+    evening = _tonight_at(20, 30)  # outside the default quiet hours, inside these
+    familiar, _, _ = _broadcast_cast(ward)
+    NotificationPreference.objects.create(
+        user=familiar.user, quiet_hours_start=dt.time(20, 0), quiet_hours_end=dt.time(6, 30)
+    )
+    ward.trust.cascade_settings = {"wave1_size": 1, "holds_wait_out_quiet_hours": 1}
+    ward.trust.save()
+    shortfall = shift(ward, in_hours=96)
+    start_cascade(shortfall=shortfall, now=evening)
+    advance_due_cascades(now=evening)
+
+    hold = Offer.objects.get(shortfall=shortfall, practitioner=familiar)
+    morning = _next_morning(evening, 6).replace(minute=30)
+    assert hold.expires_at == morning + dt.timedelta(minutes=30)
+
+
+def test_a_night_hold_is_not_stretched_by_default_outside_quiet_hours_or_close_to_the_shift(ward):
+    night = _tonight_at(23, 30)
+    assert CascadePolicy().holds_wait_out_quiet_hours == 0
+    familiar, shortfall = _hold_sent_at(ward, {}, night)
+    assert Offer.objects.get(shortfall=shortfall, practitioner=familiar).expires_at == night + dt.timedelta(
+        minutes=30
+    )
+
+
+def test_holds_wait_out_quiet_hours_leaves_daytime_holds_alone(ward):
+    noon = _tonight_at(12, 0)
+    familiar, shortfall = _hold_sent_at(ward, {"holds_wait_out_quiet_hours": 1}, noon)
+    assert Offer.objects.get(shortfall=shortfall, practitioner=familiar).expires_at == noon + dt.timedelta(
+        minutes=30
+    )
+
+
+def test_holds_wait_out_quiet_hours_leaves_a_shift_too_close_for_the_morning_alone(ward):
+    # A shift starting at 12:00 tomorrow: a hold till 07:15 would leave under 6 h for the open waves.
+    night = _tonight_at(23, 30)
+    in_hours = (_next_morning(night, 12) - timezone.now()).total_seconds() / 3600
+    familiar, shortfall = _hold_sent_at(ward, {"holds_wait_out_quiet_hours": 1}, night, in_hours=in_hours)
+    hold = Offer.objects.get(shortfall=shortfall, practitioner=familiar)
+    assert hold.expires_at == night + dt.timedelta(minutes=15)  # hold capped at the 15 min wave gap
