@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.package-lock.json
 PYTEST_ARGS ?=
 
-.PHONY: help venv install node-modules chromium demo test lint fmt bench bench-load services services-stop clean
+.PHONY: help venv install node-modules chromium demo test test-faults lint fmt bench bench-load services services-stop clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -77,6 +77,10 @@ test: install lint chromium ## lint, then the whole suite against real PostgreSQ
 	eval "$$exports"; \
 	echo "DATABASE_URL=$$DATABASE_URL REDIS_URL=$$REDIS_URL CELERY_BROKER_URL=$$CELERY_BROKER_URL"; \
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Its own throwaway PostgreSQL cluster (the suite restarts it) and Redis; about 1-2 minutes.
+test-faults: install ## steady traffic while Redis, a worker and PostgreSQL restart; then SQL invariants and exactly-once delivery
+	scripts/test_faults.sh -q $(PYTEST_ARGS)
 
 lint: install ## ruff check + ruff format --check
 	$(VENV)/bin/ruff check .

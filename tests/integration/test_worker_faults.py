@@ -74,6 +74,9 @@ class ThrowawayRedis:
     directory: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
+    # As production runs it (append-only file, fsync always): what a publisher was told is stored
+    # survives a restart. Off: a restart loses whatever was inside.
+    durable: bool = False
 
     def url(self, db: int) -> str:
         return f"redis://127.0.0.1:{self.port}/{db}"
@@ -83,7 +86,12 @@ class ThrowawayRedis:
             [
                 self.binary,
                 *("--port", str(self.port), "--bind", "127.0.0.1"),
-                *("--save", "", "--appendonly", "no", "--dir", str(self.directory)),
+                *("--save", "", "--dir", str(self.directory)),
+                *(
+                    ("--appendonly", "yes", "--appendfsync", "always")
+                    if self.durable
+                    else ("--appendonly", "no")
+                ),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
