@@ -16,7 +16,17 @@ from django.test import Client
 from tests.factories import UserFactory
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-INHERITED = ("SECRET_KEY", "DATABASE_URL", "DEBUG", "REDIS_URL", "CELERY_BROKER_URL", "ALLOWED_HOSTS")
+# Not passed on: the test's own settings, and DJANGO_ALLOW_ASYNC_UNSAFE, which the browser tests set
+# for the rest of the session and which `check --deploy` rightly refuses.
+INHERITED = (
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "DEBUG",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "ALLOWED_HOSTS",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+)
 PRODUCTION_ENV = {
     "DEBUG": "false",
     "SECRET_KEY": "x7Qp2-production-shaped-secret-key-of-fifty-plus-characters-9fK3LmN0vB",
