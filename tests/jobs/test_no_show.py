@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db.models import Sum
 from django.utils import timezone
 
 from backend.core.errors import (
@@ -17,6 +18,8 @@ from backend.core.errors import (
 )
 from backend.core.models import AuditEvent, OutboxMessage
 from backend.practitioners.models import WardExperience
+from jobs.analytics.models import DailyRollup
+from jobs.analytics.tasks import refresh_day_task
 from jobs.models import Booking, Shortfall
 from jobs.services.booking_lifecycle import complete_finished_bookings
 from jobs.services.no_show import record_no_show
@@ -162,6 +165,24 @@ def test_no_show_after_imported_history_keeps_the_imported_shifts_and_never_over
 
     # The ledger holds only its extremes: the imported last date is gone, so the earlier one stands in.
     assert _ledger(nurse, ward) == (6, imported_first, imported_first)
+
+
+def test_the_outboxed_refresh_moves_the_day_from_completed_to_no_show(ward, trust_user):
+    booking = _worked(ward, hours_ago=20)
+    complete_finished_bookings(now=booking.ends_at + dt.timedelta(minutes=1))
+    day = timezone.localtime(booking.starts_at).date().isoformat()
+    refresh_day_task(trust_id=ward.trust_id, day=day)
+
+    def counts() -> dict:
+        return DailyRollup.objects.filter(trust_id=ward.trust_id).aggregate(
+            completed=Sum("bookings_completed"), no_show=Sum("bookings_no_show")
+        )
+
+    before = counts()
+    record_no_show(booking=booking, by=trust_user, reason="Never arrived")
+    refresh_day_task(**OutboxMessage.objects.get(task="analytics.refresh_day").kwargs)
+
+    assert (before, counts()) == ({"completed": 1, "no_show": 0}, {"completed": 0, "no_show": 1})
 
 
 def test_marking_a_no_show_twice_changes_nothing_the_second_time(ward, trust_user):
