@@ -7,9 +7,7 @@ from rest_framework.views import APIView
 
 from backend.core.permissions import IsAgencyStaff, IsStaff
 from backend.core.schema import documents_errors
-from backend.practitioners.models import WardExperience
-from jobs.models import ACTIVE_BOOKING_STATUSES
-from jobs.selectors import cascade_offers, shortfall_visible_to
+from jobs.selectors import active_bookings_with_familiarity, cascade_offers, shortfall_visible_to
 from jobs.serializers import BroadenSerializer, ShortfallSerializer
 from jobs.services.cascade import broaden_shortfall
 
@@ -59,18 +57,7 @@ class ShortfallCascadeApi(APIView):
         counts: dict[str, int] = {}
         for offer in offers:
             counts[offer.status] = counts.get(offer.status, 0) + 1
-        bookings = list(
-            shortfall.bookings.filter(status__in=ACTIVE_BOOKING_STATUSES).select_related("practitioner__user")
-        )
-        known = set(
-            WardExperience.objects.filter(
-                ward_id=shortfall.ward_id,
-                practitioner_id__in=[b.practitioner_id for b in bookings],
-                first_worked_at__lt=shortfall.starts_at,
-            ).values_list("practitioner_id", flat=True)
-        )
-        for booking in bookings:
-            booking.is_new_to_ward = booking.practitioner_id not in known
+        bookings = active_bookings_with_familiarity(shortfall)
         body = {
             "shortfall": shortfall,
             "wave": shortfall.wave,
