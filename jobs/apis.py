@@ -11,7 +11,7 @@ from backend.core.idempotency import idempotent
 from backend.core.permissions import IsStaff
 from backend.core.schema import documents_errors
 from jobs.models import Shortfall
-from jobs.selectors import shortfalls_for, with_fill_counts
+from jobs.selectors import shortfall_rows, shortfalls_for, with_fill_counts
 from jobs.serializers import ShortfallCancelSerializer, ShortfallCreateSerializer, ShortfallSerializer
 from jobs.services.shortfalls import cancel_shortfall, post_shortfall
 
@@ -38,6 +38,13 @@ class ShortfallViewSet(
     def get_queryset(self):
         return with_fill_counts(shortfalls_for(self.request.user)).prefetch_related(
             "required_competences", "desired_competences"
+        )
+
+    def list(self, request, *args, **kwargs):
+        shortfalls = self.filter_queryset(shortfalls_for(request.user)).order_by("starts_at", "id")
+        page_ids = self.paginate_queryset(shortfalls.values_list("id", flat=True))
+        return self.get_paginated_response(
+            ShortfallSerializer(shortfall_rows(list(page_ids)), many=True).data
         )
 
     def get_serializer_class(self):

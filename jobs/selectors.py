@@ -15,8 +15,26 @@ def shortfalls_for(user) -> QuerySet[Shortfall]:
     if not user.is_authenticated:
         return Shortfall.objects.none()
     if user.is_agency_staff or user.is_trust_staff:
-        return Shortfall.objects.filter(ward__in=wards_for(user))
+        # The ward ids as a literal list, not `IN (subquery)`: the planner then estimates the rows
+        # from the ward index's statistics and counts a trust's 11,600 shortfalls by index (7 ms on
+        # the large seed) where the subquery made it seq-scan all 250,000 (35 ms a list page).
+        return Shortfall.objects.filter(
+            ward_id__in=list(wards_for(user).order_by().values_list("id", flat=True))
+        )
     return Shortfall.objects.none()
+
+
+def shortfall_rows(shortfall_ids: list[int]) -> list[Shortfall]:
+    """The listed shortfalls in full (ward, role, trust, competences, fill count), in the given
+    order. The list paginates a narrow id query first: sorting a trust's 11,600 shortfalls joined
+    to their ward, role and trust rows before the LIMIT cost 20 ms a page."""
+    by_id = {
+        shortfall.id: shortfall
+        for shortfall in with_fill_counts(Shortfall.objects.filter(id__in=shortfall_ids)).prefetch_related(
+            "required_competences", "desired_competences"
+        )
+    }
+    return [by_id[shortfall_id] for shortfall_id in shortfall_ids]
 
 
 def with_fill_counts(shortfalls: QuerySet[Shortfall]) -> QuerySet[Shortfall]:
