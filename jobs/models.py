@@ -104,6 +104,12 @@ class Shortfall(BaseModel):
             models.Index(fields=["ward", "starts_at"]),
             # The list's order: an agency's page walks it instead of sorting all 250,000 shortfalls.
             models.Index(fields=["starts_at", "id"], name="shortfall_list_order"),
+            # Roles for you: the open shifts of the wards near a practitioner, soonest first.
+            models.Index(
+                fields=["ward", "starts_at"],
+                condition=Q(status__in=["open", "partially_filled"]),
+                name="shortfall_open_by_ward",
+            ),
             models.Index(
                 fields=["next_wave_at"], condition=Q(next_wave_at__isnull=False), name="shortfall_wave_due"
             ),

@@ -18,7 +18,7 @@ from jobs.models import Shortfall as ShortfallModel
 from matching import candidates as adapter
 from matching.engine import model as engine
 from matching.engine.assign import AssignmentResult, assign
-from matching.engine.rank import rank_candidates, score_shortfall
+from matching.engine.rank import rank_candidates, score_roles
 from matching.engine.snapshot import PractitionerPool
 from matching.engine.taxonomy import resolve_setting
 
@@ -120,12 +120,17 @@ def roles_for(
     pool = PractitionerPool([person], wards.values(), now)
     trusts = {t.id: t for t in Trust.objects.filter(id__in={s.trust_id for s in rows})}
     policies = {tid: (adapter.rules_for(t), adapter.weights_for(t)) for tid, t in trusts.items()}
+    # One vectorised pass per trust policy: the practitioner against all its shifts at once.
+    by_engine_ward = {e.ward: wards[s.ward_id] for s, e in zip(rows, engine_rows, strict=True)}
+    by_trust: dict[int, list[int]] = {}
+    for k, shortfall in enumerate(rows):
+        by_trust.setdefault(shortfall.trust_id, []).append(k)
     scored = []
-    for shortfall, engine_shortfall in zip(rows, engine_rows, strict=True):
-        rules, weights = policies[shortfall.trust_id]
-        pairs = score_shortfall(engine_shortfall, wards[shortfall.ward_id], pool, rules, weights)
-        if len(pairs.positions):
-            scored.append((float(pairs.scores[0]), shortfall, engine_shortfall))
+    for trust_id, ks in by_trust.items():
+        rules, weights = policies[trust_id]
+        chosen, scores = score_roles([engine_rows[k] for k in ks], by_engine_ward, pool, rules, weights)
+        for k, score in zip(chosen.tolist(), scores.tolist(), strict=True):
+            scored.append((score, rows[ks[k]], engine_rows[ks[k]]))
     scored.sort(key=lambda row: (-row[0], row[1].starts_at, row[1].id))
 
     def explainer(shortfall: ShortfallModel, engine_shortfall: engine.Shortfall):

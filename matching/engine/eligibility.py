@@ -9,7 +9,7 @@ property test checks that on random instances.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import numpy as np
@@ -376,3 +376,78 @@ def eligible_positions(
     positions, km = static_positions(shortfall, ward, pool, rules)
     keep = passes_timed_rules(shortfall, pool, rules, positions)
     return positions[keep], km[keep]
+
+
+# One practitioner against many shortfalls ('roles for you') ---------------------------------------
+
+
+def shortfall_masks(
+    shortfalls: Sequence[Shortfall],
+    wards: Mapping[str, Ward],
+    pool: PractitionerPool,
+    rules: Rules,
+    position: int = 0,
+) -> dict[str, np.ndarray]:
+    """``pair_masks`` turned around: every rule for the practitioner at ``position`` over many
+    shortfalls at once, True = passes. The same predicates as the pool path, so 'roles for you'
+    and the ranking cannot disagree (a property test checks it)."""
+    p, n = position, len(shortfalls)
+    rows = [wards[s.ward] for s in shortfalls]
+    starts = np.array([epoch(s.start) for s in shortfalls], float)
+    ends = np.array([epoch(s.end) for s in shortfalls], float)
+    active_codes = [code for status, code in pool.status_codes.items() if status in rules.active_statuses]
+    blocked_trusts = {trust for trust, who in pool.blocked_by_trust.items() if p in who}
+    blocked_wards = {ward for ward, who in pool.blocked_by_ward.items() if p in who}
+    gender = pool.gender[p]
+    credential = np.ones(n, bool)
+    for code in sorted({code for s in shortfalls for code in s.requires}):
+        needs = np.array([code in s.requires for s in shortfalls], bool)
+        credential[needs] &= is_valid_through(pool.credential_expiry_of(code)[p], ends[needs])
+    km = _distances_from(rows, pool, p)
+    extra = np.array([s.extra_radius_km for s in shortfalls], float)
+    caps = np.array([np.nan if s.rate_cap is None else s.rate_cap for s in shortfalls], float)
+    masks = {
+        "role": np.array([pool.role_codes.get(s.role, -1) for s in shortfalls], np.int64) == pool.role[p],
+        "band": band_fits(pool.band[p], np.array([s.min_band for s in shortfalls], np.int64), rules),
+        "status": np.full(n, pool.status[p] in active_codes),
+        "registration": is_valid_through(pool.registration_expiry[p], ends),
+        "credential": credential,
+        "do_not_book": np.array(
+            [w.trust not in blocked_trusts and w.id not in blocked_wards for w in rows], bool
+        ),
+        "gender": np.array(
+            [s.gender is None or gender == pool.gender_codes.get(s.gender, -2) for s in shortfalls], bool
+        ),
+        "travel": km <= pool.radius_km[p] + extra,
+        # A NaN cap is no cap: nothing is above NaN, as nothing is above None in is_within_rate.
+        "rate": is_within_rate(pool.hourly_rate[p], caps),
+    }
+    for code, fails in _time_failures_many(starts, ends, pool, rules, np.array([p])).items():
+        masks[code] = ~fails[:, 0]
+    return {code: np.asarray(masks[code], bool).reshape(n) for code in RULE_CODES}
+
+
+def eligible_shortfalls(
+    shortfalls: Sequence[Shortfall],
+    wards: Mapping[str, Ward],
+    pool: PractitionerPool,
+    rules: Rules,
+    position: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the shortfalls the practitioner at ``position`` may work, and the distance to each."""
+    if not shortfalls:
+        return np.zeros(0, np.int64), np.zeros(0)
+    masks = shortfall_masks(shortfalls, wards, pool, rules, position)
+    chosen = np.flatnonzero(np.logical_and.reduce([masks[code] for code in RULE_CODES]))
+    km = _distances_from([wards[shortfalls[k].ward] for k in chosen.tolist()], pool, position)
+    return chosen, km
+
+
+def _distances_from(rows: Sequence[Ward], pool: PractitionerPool, position: int) -> np.ndarray:
+    """``_distances`` the other way round: from one practitioner to many wards (same arithmetic)."""
+    ward_lat = np.radians(np.array([w.lat for w in rows], float))
+    ward_lon = np.radians(np.array([w.lon for w in rows], float))
+    p = position
+    return distance_km(
+        pool.lat_rad[p], pool.lon_rad[p], pool.cos_lat[p], ward_lat, ward_lon, np.cos(ward_lat)
+    )

@@ -7,12 +7,19 @@ stays within a few milliseconds.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import numpy as np
 
-from matching.engine.clock import epoch
-from matching.engine.eligibility import RULE_CODES, eligible_positions, explain_pair, pair_masks
+from matching.engine.clock import DAY, epoch, is_night_shift
+from matching.engine.eligibility import (
+    RULE_CODES,
+    eligible_positions,
+    eligible_shortfalls,
+    explain_pair,
+    pair_masks,
+)
 from matching.engine.explain import reasons
 from matching.engine.model import (
     Candidate,
@@ -24,7 +31,16 @@ from matching.engine.model import (
     WeightBook,
     Weights,
 )
-from matching.engine.scoring import TERMS, ScoredPairs, ranking_order, score_pairs
+from matching.engine.scoring import (
+    COST_REFERENCE_RATE,
+    TERMS,
+    ScoredPairs,
+    combine_terms,
+    needed_competences,
+    preference_share,
+    ranking_order,
+    score_pairs,
+)
 from matching.engine.snapshot import PractitionerPool
 
 DEFAULT_INELIGIBLE_LIMIT = 50
@@ -124,4 +140,86 @@ def _near_misses(
             blockers=tuple(explain_pair(shortfall, ward, pool.practitioners[i], rules, now)),
         )
         for i in chosen.tolist()
+    )
+
+
+def score_roles(
+    shortfalls: Sequence[Shortfall],
+    wards: Mapping[str, Ward],
+    pool: PractitionerPool,
+    rules: Rules,
+    weights: Weights,
+    now: datetime | None = None,
+    position: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """'Roles for you' in one pass: the practitioner at ``position`` against many shortfalls.
+
+    Returns the indices of the shortfalls they may work and each one's score: the same rules
+    (``shortfall_masks``) and the same term arithmetic (``combine_terms``) as ``score_shortfall``
+    gives that pair when ranking the shortfall's candidates.
+    """
+    chosen, km = eligible_shortfalls(shortfalls, wards, pool, rules, position)
+    n = len(chosen)
+    if not n:
+        return chosen, np.zeros(0)
+    p, at = position, np.array([position])
+    now_seconds = float(epoch(now or pool.now))
+    rows = [(shortfalls[k], wards[shortfalls[k].ward]) for k in chosen.tolist()]
+    by_ward: dict[str, tuple[float, ...]] = {}
+    for _, ward in rows:
+        if ward.id not in by_ward:
+            by_ward[ward.id] = _ward_columns(pool, ward, at)
+    ward_shifts, last_worked, trust_shifts, setting_shifts, declared, likes_setting = (
+        np.array(values) for values in zip(*(by_ward[ward.id] for _, ward in rows), strict=True)
+    )
+    needed_sets = [needed_competences(shortfall, ward) for shortfall, ward in rows]
+    held = np.zeros(n)
+    for k, needed in enumerate(needed_sets):
+        for competence in needed:
+            competence_column = pool.competence_column.get(competence)
+            if competence_column is not None:
+                held[k] += pool.competence[p, competence_column]
+    wanted = pool.preferred_shift_time[p]
+    shift_codes = np.array([2 if is_night_shift(shortfall.start) else 1 for shortfall, _ in rows])
+    same = np.full  # the practitioner's own columns, one entry per shortfall
+    _, scores = combine_terms(
+        weights,
+        ward_shifts=ward_shifts,
+        days_since_last=(now_seconds - last_worked) / DAY,
+        trust_shifts=trust_shifts,
+        setting_shifts=setting_shifts,
+        declared=declared.astype(bool),
+        held=held,
+        needed=np.array([len(needed) for needed in needed_sets]),
+        rating_count=same(n, pool.rating_count[p]),
+        rating_mean=same(n, pool.rating_mean[p]),
+        completed=same(n, pool.completed[p]),
+        late_cancellations=same(n, pool.late_cancellations[p]),
+        no_shows=same(n, pool.no_shows[p]),
+        distance_km=km,
+        preferences=preference_share(
+            ~pool.has_setting_preference[p] | likes_setting.astype(bool),
+            km <= pool.preferred_max_km[p],
+            (wanted == 0) | (wanted == shift_codes),
+        ),
+        hours_this_week=same(n, pool.hours_this_week[p]),
+        cap_seconds=same(n, pool.week_cap_seconds(rules)[p]),
+        rate=same(n, pool.hourly_rate[p]),
+        reference=np.array([shortfall.rate_cap or COST_REFERENCE_RATE for shortfall, _ in rows], float),
+    )
+    return chosen, scores
+
+
+def _ward_columns(pool: PractitionerPool, ward: Ward, at: np.ndarray) -> tuple[float, ...]:
+    """The practitioner at ``at``'s history with a ward, its trust and setting (``score_pairs``' lookups):
+    shifts on the ward, last worked there, shifts in the trust and the setting, declared and
+    preferred setting."""
+    ledger = pool.history_by_ward.get(ward.id)
+    return (
+        float(pool.lookup(ledger, at)[0]),
+        float(pool.lookup(ledger, at, ledger.last_worked if ledger else None, fill=-np.inf)[0]),
+        float(pool.lookup(pool.history_by_trust.get(ward.trust), at)[0]),
+        float(pool.lookup(pool.history_by_setting.get(ward.setting), at)[0]),
+        float(pool.is_member(pool.declared_setting.get(ward.setting), at)[0]),
+        float(pool.is_member(pool.preferred_setting.get(ward.setting), at)[0]),
     )

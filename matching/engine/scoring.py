@@ -98,43 +98,74 @@ def score_pairs(
     setting_shifts = pool.lookup(pool.history_by_setting.get(ward.setting), positions)
     declared = pool.is_member(pool.declared_setting.get(ward.setting), positions)
 
-    terms: dict[str, np.ndarray] = {}
-    terms["continuity"] = continuity_term(ward_shifts, (now_seconds - last_worked) / DAY)
-    terms["trust_familiarity"] = trust_shifts / (trust_shifts + FAMILIARITY_HALF_SHIFTS)
-    terms["setting_experience"] = np.maximum(
-        setting_shifts / (setting_shifts + SETTING_HALF_SHIFTS),
-        np.where(declared, DECLARED_SETTING_CREDIT, 0.0),
-    )
     needed = needed_competences(shortfall, ward)
-    if needed:
-        held = np.zeros(len(positions))
-        for competence in needed:
-            column = pool.competence_column.get(competence)
-            if column is not None:
-                held += pool.competence[positions, column]
-        terms["competence_fit"] = held / len(needed)
-    else:
-        terms["competence_fit"] = np.ones(len(positions))
-    rating = smoothed_rating(pool.rating_count[positions], pool.rating_mean[positions])
+    held = np.zeros(len(positions))
+    for competence in needed:
+        column = pool.competence_column.get(competence)
+        if column is not None:
+            held += pool.competence[positions, column]
+    cap_seconds = pool.week_cap_seconds(rules)[positions]
+    terms, scores = combine_terms(
+        weights,
+        ward_shifts=ward_shifts,
+        days_since_last=(now_seconds - last_worked) / DAY,
+        trust_shifts=trust_shifts,
+        setting_shifts=setting_shifts,
+        declared=declared,
+        held=held,
+        needed=np.full(len(positions), len(needed)),
+        rating_count=pool.rating_count[positions],
+        rating_mean=pool.rating_mean[positions],
+        completed=pool.completed[positions],
+        late_cancellations=pool.late_cancellations[positions],
+        no_shows=pool.no_shows[positions],
+        distance_km=distance_km,
+        preferences=_preference_term(shortfall, ward, pool, positions, distance_km),
+        hours_this_week=pool.hours_this_week[positions],
+        cap_seconds=cap_seconds,
+        rate=pool.hourly_rate[positions],
+        reference=np.full(len(positions), shortfall.rate_cap or COST_REFERENCE_RATE),
+    )
+    return ScoredPairs(
+        positions, scores, terms, distance_km, ward_shifts, last_worked, trust_shifts, setting_shifts
+    )
+
+
+def combine_terms(weights: Weights, **columns: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The terms and the rounded score of each pair from its columns (equal-length arrays, one entry
+    per pair). Shared by the pool path (one shortfall, many practitioners) and 'roles for you' (one
+    practitioner, many shortfalls), so both score a pair identically."""
+    c = columns
+    terms: dict[str, np.ndarray] = {}
+    terms["continuity"] = continuity_term(c["ward_shifts"], c["days_since_last"])
+    terms["trust_familiarity"] = c["trust_shifts"] / (c["trust_shifts"] + FAMILIARITY_HALF_SHIFTS)
+    terms["setting_experience"] = np.maximum(
+        c["setting_shifts"] / (c["setting_shifts"] + SETTING_HALF_SHIFTS),
+        np.where(c["declared"], DECLARED_SETTING_CREDIT, 0.0),
+    )
+    # No competence needed is a full fit.
+    terms["competence_fit"] = np.where(c["needed"] > 0, c["held"] / np.maximum(c["needed"], 1), 1.0)
+    rating = smoothed_rating(c["rating_count"], c["rating_mean"])
     terms["rating"] = np.clip((rating - 1.0) / 4.0, 0.0, 1.0)
-    completed = pool.completed[positions] + RELIABILITY_PRIOR_COMPLETED
-    lapses = pool.late_cancellations[positions] + NO_SHOW_PENALTY * pool.no_shows[positions]
+    completed = c["completed"] + RELIABILITY_PRIOR_COMPLETED
+    lapses = c["late_cancellations"] + NO_SHOW_PENALTY * c["no_shows"]
     terms["reliability"] = completed / (completed + lapses)
-    terms["distance"] = 1.0 / (1.0 + distance_km / DISTANCE_HALF_KM)
-    terms["preferences"] = _preference_term(shortfall, ward, pool, positions, distance_km)
-    cap_hours = pool.week_cap_seconds(rules)[positions] / 3600
-    terms["fairness"] = 1.0 - np.clip(pool.hours_this_week[positions] / cap_hours, 0.0, 1.0)
-    reference = shortfall.rate_cap or COST_REFERENCE_RATE
-    rate = pool.hourly_rate[positions]
-    terms["cost"] = np.where(np.isnan(rate), 1.0, np.clip(1.0 - 0.5 * rate / reference, 0.0, 1.0))
+    terms["distance"] = 1.0 / (1.0 + c["distance_km"] / DISTANCE_HALF_KM)
+    terms["preferences"] = c["preferences"]
+    terms["fairness"] = 1.0 - np.clip(c["hours_this_week"] / (c["cap_seconds"] / 3600), 0.0, 1.0)
+    rate = c["rate"]
+    terms["cost"] = np.where(np.isnan(rate), 1.0, np.clip(1.0 - 0.5 * rate / c["reference"], 0.0, 1.0))
 
     weight = weights.as_dict()
     total_weight = sum(weight[name] for name in TERMS) or 1.0
     raw = sum(weight[name] * terms[name] for name in TERMS) / total_weight
     scores = np.round(SCORE_FLOOR + (1.0 - SCORE_FLOOR) * np.clip(raw, 0.0, 1.0), SCORE_DECIMALS)
-    return ScoredPairs(
-        positions, scores, terms, distance_km, ward_shifts, last_worked, trust_shifts, setting_shifts
-    )
+    return terms, scores
+
+
+def preference_share(setting_ok, distance_ok, time_ok):  # type: ignore[no-untyped-def]
+    """Share of the practitioner's own stated preferences a shift meets (no preference = met)."""
+    return (np.asarray(setting_ok).astype(float) + distance_ok + time_ok) / 3.0
 
 
 def _preference_term(
@@ -147,7 +178,7 @@ def _preference_term(
     wanted = pool.preferred_shift_time[positions]
     shift_code = 2 if is_night_shift(shortfall.start) else 1
     time_ok = (wanted == 0) | (wanted == shift_code)
-    return (setting_ok.astype(float) + distance_ok + time_ok) / 3.0
+    return preference_share(setting_ok, distance_ok, time_ok)
 
 
 def ranking_order(pool: PractitionerPool, scored: ScoredPairs) -> np.ndarray:

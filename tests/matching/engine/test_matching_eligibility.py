@@ -10,8 +10,27 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matching.engine.clock import local_shift
-from matching.engine.eligibility import RULE_CODES, distance_km, eligible_positions, explain_pair, pair_masks
-from matching.engine.model import Interval, Practitioner, Rules, Shortfall, Ward
+from matching.engine.eligibility import (
+    RULE_CODES,
+    distance_km,
+    eligible_positions,
+    eligible_shortfalls,
+    explain_pair,
+    pair_masks,
+    shortfall_masks,
+)
+from matching.engine.model import (
+    Interval,
+    Practitioner,
+    Preferences,
+    Reliability,
+    Rules,
+    Shortfall,
+    Ward,
+    WardHistory,
+    Weights,
+)
+from matching.engine.rank import score_roles, score_shortfall
 from matching.engine.snapshot import build_pool
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
@@ -293,6 +312,102 @@ def test_vectorised_masks_and_scalar_blockers_agree(people, shortfall, rules):
         vector = {code for code in RULE_CODES if not masks[code][i]}
         assert scalar == vector, practitioner.id
         assert (i in positions.tolist()) == (not scalar)
+
+
+@st.composite
+def experienced(draw: st.DrawFn, index: int) -> Practitioner:
+    """A practitioner with everything the score reads: ward history, ratings, reliability,
+    preferences, competences and declared settings."""
+    person = draw(practitioners(index))
+    history = tuple(
+        WardHistory(
+            ward,
+            draw(st.integers(1, 30)),
+            draw(st.sampled_from([None, BASE - timedelta(days=draw(st.integers(0, 400)))])),
+        )
+        for ward in draw(st.sets(st.sampled_from(["WA", "WB"])))
+    )
+    if draw(st.booleans()):  # mostly eligible, so that many pairs get as far as the score
+        person = replace(
+            person,
+            role="rmn",
+            status="active",
+            radius_km=60.0,
+            registration_expires=None,
+            credentials={code: BASE + timedelta(days=60) for code in ("pmva_rrn", "dbs_adult", "ils")},
+            blocked_trusts=frozenset(),
+            blocked_wards=frozenset(),
+        )
+    return replace(
+        person,
+        history=history,
+        competences=frozenset(draw(st.sets(st.sampled_from(["rapid_tranq", "obs_level_3", "ng_tube"])))),
+        settings_experience=frozenset(draw(st.sets(st.sampled_from(["picu", "adult_acute"])))),
+        rating_count=draw(st.integers(0, 20)),
+        rating_mean=draw(st.sampled_from([None, 2.5, 4.75])),
+        reliability=Reliability(draw(st.integers(0, 40)), draw(st.integers(0, 3)), draw(st.integers(0, 2))),
+        preferences=Preferences(
+            preferred_settings=frozenset(draw(st.sets(st.sampled_from(["picu", "adult_acute"]), max_size=1))),
+            max_distance_km=draw(st.sampled_from([None, 10.0, 40.0])),
+            shift_time=draw(st.sampled_from([None, "day", "night"])),
+        ),
+    )
+
+
+@st.composite
+def shortfall_lists(draw: st.DrawFn) -> list[Shortfall]:
+    eligible_leaning = draw(st.booleans())
+    return [
+        replace(
+            draw(shortfalls()),
+            id=f"S{k}",
+            **({"role": "rmn", "gender": None, "min_band": 3} if eligible_leaning else {}),
+            extra_radius_km=draw(st.sampled_from([0.0, 10.0])),
+            desired_competences=frozenset(draw(st.sets(st.sampled_from(["rapid_tranq", "ng_tube"])))),
+        )
+        for k in range(draw(st.integers(1, 8)))
+    ]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    people=st.integers(1, 6).flatmap(lambda n: st.tuples(*(experienced(i) for i in range(n)))),
+    rows=shortfall_lists(),
+    rules=st.sampled_from([Rules(), Rules(min_rest_hours=8, band_up_allowance=1, max_band_above=2)]),
+    weights=st.sampled_from([Weights(), Weights(continuity=9.0, cost=0.0, distance=3.0)]),
+)
+def test_one_practitioner_over_many_shortfalls_agrees_with_the_pool_path(people, rows, rules, weights):
+    """'Roles for you' (one practitioner, many shortfalls) and ranking (one shortfall, the pool)
+    name the same failed rules and give every eligible pair the same score."""
+    wards = {w.id: w for w in WARDS}
+    pool = build_pool(people, WARDS, BASE)
+
+    for position in range(len(people)):
+        turned = shortfall_masks(rows, wards, pool, rules, position)
+        chosen, km = eligible_shortfalls(rows, wards, pool, rules, position)
+        indices, scores = score_roles(rows, wards, pool, rules, weights, position=position)
+        expected_indices, expected_km, expected_scores = [], [], []
+        for k, shortfall in enumerate(rows):
+            masks = pair_masks(shortfall, wards[shortfall.ward], pool, rules)
+            assert {c for c in RULE_CODES if not turned[c][k]} == {
+                c for c in RULE_CODES if not masks[c][position]
+            }
+            pairs = score_shortfall(shortfall, wards[shortfall.ward], pool, rules, weights)
+            where = np.flatnonzero(pairs.positions == position)
+            if len(where):
+                expected_indices.append(k)
+                expected_km.append(float(pairs.distance_km[where[0]]))
+                expected_scores.append(float(pairs.scores[where[0]]))
+        assert chosen.tolist() == expected_indices == indices.tolist()
+        assert km.tolist() == expected_km
+        assert scores.tolist() == expected_scores
+
+
+def test_roles_for_a_practitioner_with_no_shortfalls_is_empty():
+    person = Practitioner(id="P0", role="rmn", band=5, gender=None, lat=53.48, lon=-2.24, radius_km=20.0)
+    pool = build_pool([person], WARDS, BASE)
+    chosen, scores = score_roles([], {w.id: w for w in WARDS}, pool, Rules(), Weights())
+    assert (chosen.tolist(), scores.tolist()) == ([], [])
 
 
 def test_broadened_radius_admits_a_practitioner_just_beyond_their_own():
