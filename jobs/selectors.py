@@ -25,22 +25,21 @@ def shortfalls_for(user) -> QuerySet[Shortfall]:
 
 
 def shortfall_rows(shortfall_ids: list[int]) -> list[Shortfall]:
-    """The listed shortfalls in full (ward, role, trust, competences, fill count), in the given
-    order. The list paginates a narrow id query first: sorting a trust's 11,600 shortfalls joined
-    to their ward, role and trust rows before the LIMIT cost 20 ms a page."""
+    """The listed shortfalls as the list shows them (role code, competences, fill count), in the
+    given order. The list paginates a narrow id query first: sorting a trust's 11,600 shortfalls
+    joined to their ward, role and trust rows before the LIMIT cost 20 ms a page. Ward and trust
+    are shown by id, so their rows (the trust's JSON policies) are not loaded."""
     by_id = {
         shortfall.id: shortfall
-        for shortfall in with_fill_counts(Shortfall.objects.filter(id__in=shortfall_ids)).prefetch_related(
-            "required_competences", "desired_competences"
-        )
+        for shortfall in Shortfall.objects.filter(id__in=shortfall_ids)
+        .select_related("role")
+        .annotate(booked_count=_booked_count())
+        .prefetch_related("required_competences", "desired_competences")
     }
     return [by_id[shortfall_id] for shortfall_id in shortfall_ids]
 
 
-def with_fill_counts(shortfalls: QuerySet[Shortfall]) -> QuerySet[Shortfall]:
-    # A correlated subquery, not JOIN + GROUP BY: a page of 50 then counts the bookings of its 50
-    # shortfalls, where the GROUP BY grouped every shortfall the caller may see (11,601 for a
-    # trust on the large seed: 0.4 s a page) before the LIMIT; and count() needs no join.
+def _booked_count() -> Coalesce:
     booked = (
         Booking.objects.filter(shortfall=OuterRef("pk"), status__in=ACTIVE_BOOKING_STATUSES)
         .order_by()
@@ -48,9 +47,16 @@ def with_fill_counts(shortfalls: QuerySet[Shortfall]) -> QuerySet[Shortfall]:
         .annotate(n=Count("id"))
         .values("n")
     )
+    return Coalesce(Subquery(booked), 0)
+
+
+def with_fill_counts(shortfalls: QuerySet[Shortfall]) -> QuerySet[Shortfall]:
+    # A correlated subquery, not JOIN + GROUP BY: a page of 50 then counts the bookings of its 50
+    # shortfalls, where the GROUP BY grouped every shortfall the caller may see (11,601 for a
+    # trust on the large seed: 0.4 s a page) before the LIMIT; and count() needs no join.
     return (
         shortfalls.select_related("ward", "role", "trust")
-        .annotate(booked_count=Coalesce(Subquery(booked), 0))
+        .annotate(booked_count=_booked_count())
         .order_by("starts_at", "id")
     )
 
