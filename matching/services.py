@@ -18,7 +18,9 @@ from jobs.models import Shortfall as ShortfallModel
 from matching import candidates as adapter
 from matching.engine import model as engine
 from matching.engine.assign import AssignmentResult, assign
-from matching.engine.rank import rank_candidates, score_roles
+from matching.engine.clock import epoch
+from matching.engine.rank import candidate_at, rank_candidates, score_roles
+from matching.engine.scoring import ScoredPairs
 from matching.engine.snapshot import PractitionerPool
 from matching.engine.taxonomy import resolve_setting
 
@@ -128,17 +130,16 @@ def roles_for(
     scored = []
     for trust_id, ks in by_trust.items():
         rules, weights = policies[trust_id]
-        chosen, scores = score_roles([engine_rows[k] for k in ks], by_engine_ward, pool, rules, weights)
-        for k, score in zip(chosen.tolist(), scores.tolist(), strict=True):
-            scored.append((score, rows[ks[k]], engine_rows[ks[k]]))
+        chosen, pairs = score_roles([engine_rows[k] for k in ks], by_engine_ward, pool, rules, weights)
+        for j, k in enumerate(chosen.tolist()):
+            scored.append((float(pairs.scores[j]), rows[ks[k]], engine_rows[ks[k]], pairs, j))
     scored.sort(key=lambda row: (-row[0], row[1].starts_at, row[1].id))
+    now_seconds = float(epoch(now))
 
-    def explainer(shortfall: ShortfallModel, engine_shortfall: engine.Shortfall):
-        rules, weights = policies[shortfall.trust_id]
-        ward = wards[shortfall.ward_id]
-        return lambda: rank_candidates(
-            engine_shortfall, ward, pool, rules=rules, weights=weights, now=now
-        ).candidates[0]
+    def explainer(shortfall: ShortfallModel, engine_shortfall: engine.Shortfall, pairs: ScoredPairs, j: int):
+        weights = policies[shortfall.trust_id][1]
+        ward = by_engine_ward[engine_shortfall.ward]
+        return lambda: candidate_at(engine_shortfall, ward, pool, pairs, j, weights, now_seconds)
 
     return [
         RoleMatch(
@@ -146,9 +147,9 @@ def roles_for(
             ward=wards[shortfall.ward_id],
             role=engine_shortfall.role,
             score=score,
-            explain=explainer(shortfall, engine_shortfall),
+            explain=explainer(shortfall, engine_shortfall, pairs, j),
         )
-        for score, shortfall, engine_shortfall in scored
+        for score, shortfall, engine_shortfall, pairs, j in scored
     ]
 
 

@@ -89,32 +89,9 @@ def rank_candidates(
     order = ranking_order(pool, scored)
     if limit is not None:
         order = order[:limit]
-    candidates = []
-    for k in order.tolist():
-        i = int(scored.positions[k])
-        practitioner = pool.practitioners[i]
-        terms = {name: round(float(scored.terms[name][k]), 4) for name in TERMS}
-        candidates.append(
-            Candidate(
-                practitioner_id=practitioner.id,
-                score=float(scored.scores[k]),
-                terms=terms,
-                reasons=reasons(
-                    shortfall=shortfall,
-                    ward=ward,
-                    practitioner=practitioner,
-                    terms=terms,
-                    weights=trust_weights,
-                    distance_km=float(scored.distance_km[k]),
-                    ward_shifts=float(scored.ward_shifts[k]),
-                    ward_last_worked=float(scored.ward_last_worked[k]),
-                    trust_shifts=float(scored.trust_shifts[k]),
-                    setting_shifts=float(scored.setting_shifts[k]),
-                    hours_this_week=float(pool.hours_this_week[i]),
-                    now_seconds=now_seconds,
-                ),
-            )
-        )
+    candidates = [
+        candidate_at(shortfall, ward, pool, scored, k, trust_weights, now_seconds) for k in order.tolist()
+    ]
     ineligible: tuple[IneligibleCandidate, ...] = ()
     if include_ineligible:
         ineligible = _near_misses(shortfall, ward, pool, rules, now, limit or DEFAULT_INELIGIBLE_LIMIT)
@@ -123,6 +100,40 @@ def rank_candidates(
         candidates=tuple(candidates),
         eligible_count=len(scored.positions),
         ineligible=ineligible,
+    )
+
+
+def candidate_at(
+    shortfall: Shortfall,
+    ward: Ward,
+    pool: PractitionerPool,
+    scored: ScoredPairs,
+    k: int,
+    weights: Weights,
+    now_seconds: float,
+) -> Candidate:
+    """Pair ``k`` of ``scored`` with its rounded terms and reasons (ranking and 'roles for you')."""
+    i = int(scored.positions[k])
+    practitioner = pool.practitioners[i]
+    terms = {name: round(float(scored.terms[name][k]), 4) for name in TERMS}
+    return Candidate(
+        practitioner_id=practitioner.id,
+        score=float(scored.scores[k]),
+        terms=terms,
+        reasons=reasons(
+            shortfall=shortfall,
+            ward=ward,
+            practitioner=practitioner,
+            terms=terms,
+            weights=weights,
+            distance_km=float(scored.distance_km[k]),
+            ward_shifts=float(scored.ward_shifts[k]),
+            ward_last_worked=float(scored.ward_last_worked[k]),
+            trust_shifts=float(scored.trust_shifts[k]),
+            setting_shifts=float(scored.setting_shifts[k]),
+            hours_this_week=float(pool.hours_this_week[i]),
+            now_seconds=now_seconds,
+        ),
     )
 
 
@@ -151,17 +162,18 @@ def score_roles(
     weights: Weights,
     now: datetime | None = None,
     position: int = 0,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, ScoredPairs]:
     """'Roles for you' in one pass: the practitioner at ``position`` against many shortfalls.
 
-    Returns the indices of the shortfalls they may work and each one's score: the same rules
+    Returns the indices of the shortfalls they may work and their pairs (entry k is shortfall
+    ``chosen[k]``; ``candidate_at`` explains one), scored with the same rules
     (``shortfall_masks``) and the same term arithmetic (``combine_terms``) as ``score_shortfall``
     gives that pair when ranking the shortfall's candidates.
     """
     chosen, km = eligible_shortfalls(shortfalls, wards, pool, rules, position)
     n = len(chosen)
     if not n:
-        return chosen, np.zeros(0)
+        return chosen, _no_pairs()
     p, at = position, np.array([position])
     now_seconds = float(epoch(now or pool.now))
     rows = [(shortfalls[k], wards[shortfalls[k].ward]) for k in chosen.tolist()]
@@ -182,7 +194,7 @@ def score_roles(
     wanted = pool.preferred_shift_time[p]
     shift_codes = np.array([2 if is_night_shift(shortfall.start) else 1 for shortfall, _ in rows])
     same = np.full  # the practitioner's own columns, one entry per shortfall
-    _, scores = combine_terms(
+    terms, scores = combine_terms(
         weights,
         ward_shifts=ward_shifts,
         days_since_last=(now_seconds - last_worked) / DAY,
@@ -207,7 +219,16 @@ def score_roles(
         rate=same(n, pool.hourly_rate[p]),
         reference=np.array([shortfall.rate_cap or COST_REFERENCE_RATE for shortfall, _ in rows], float),
     )
-    return chosen, scores
+    return chosen, ScoredPairs(
+        np.full(n, p), scores, terms, km, ward_shifts, last_worked, trust_shifts, setting_shifts
+    )
+
+
+def _no_pairs() -> ScoredPairs:
+    empty = np.zeros(0)
+    return ScoredPairs(
+        np.zeros(0, np.int64), empty, {name: empty for name in TERMS}, empty, empty, empty, empty, empty
+    )
 
 
 def _ward_columns(pool: PractitionerPool, ward: Ward, at: np.ndarray) -> tuple[float, ...]:

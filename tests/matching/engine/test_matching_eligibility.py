@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matching.engine.clock import local_shift
+from matching.engine.clock import epoch, local_shift
 from matching.engine.eligibility import (
     RULE_CODES,
     distance_km,
@@ -30,7 +30,7 @@ from matching.engine.model import (
     WardHistory,
     Weights,
 )
-from matching.engine.rank import score_roles, score_shortfall
+from matching.engine.rank import candidate_at, rank_candidates, score_roles, score_shortfall
 from matching.engine.snapshot import build_pool
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
@@ -343,8 +343,11 @@ def experienced(draw: st.DrawFn, index: int) -> Practitioner:
         history=history,
         competences=frozenset(draw(st.sets(st.sampled_from(["rapid_tranq", "obs_level_3", "ng_tube"])))),
         settings_experience=frozenset(draw(st.sets(st.sampled_from(["picu", "adult_acute"])))),
-        rating_count=draw(st.integers(0, 20)),
-        rating_mean=draw(st.sampled_from([None, 2.5, 4.75])),
+        **draw(
+            st.sampled_from(
+                [{}, {"rating_count": 4, "rating_mean": 2.5}, {"rating_count": 17, "rating_mean": 4.75}]
+            )
+        ),
         reliability=Reliability(draw(st.integers(0, 40)), draw(st.integers(0, 3)), draw(st.integers(0, 2))),
         preferences=Preferences(
             preferred_settings=frozenset(draw(st.sets(st.sampled_from(["picu", "adult_acute"]), max_size=1))),
@@ -385,7 +388,7 @@ def test_one_practitioner_over_many_shortfalls_agrees_with_the_pool_path(people,
     for position in range(len(people)):
         turned = shortfall_masks(rows, wards, pool, rules, position)
         chosen, km = eligible_shortfalls(rows, wards, pool, rules, position)
-        indices, scores = score_roles(rows, wards, pool, rules, weights, position=position)
+        indices, roles = score_roles(rows, wards, pool, rules, weights, position=position)
         expected_indices, expected_km, expected_scores = [], [], []
         for k, shortfall in enumerate(rows):
             masks = pair_masks(shortfall, wards[shortfall.ward], pool, rules)
@@ -400,14 +403,19 @@ def test_one_practitioner_over_many_shortfalls_agrees_with_the_pool_path(people,
                 expected_scores.append(float(pairs.scores[where[0]]))
         assert chosen.tolist() == expected_indices == indices.tolist()
         assert km.tolist() == expected_km
-        assert scores.tolist() == expected_scores
+        assert roles.scores.tolist() == expected_scores
+        for j, k in enumerate(indices.tolist()):  # the reasons a practitioner reads agree too
+            shortfall, ward = rows[k], wards[rows[k].ward]
+            ranked = rank_candidates(shortfall, ward, pool, rules=rules, weights=weights, now=BASE)
+            (expected,) = [c for c in ranked.candidates if c.practitioner_id == people[position].id]
+            assert candidate_at(shortfall, ward, pool, roles, j, weights, float(epoch(BASE))) == expected
 
 
 def test_roles_for_a_practitioner_with_no_shortfalls_is_empty():
     person = Practitioner(id="P0", role="rmn", band=5, gender=None, lat=53.48, lon=-2.24, radius_km=20.0)
     pool = build_pool([person], WARDS, BASE)
-    chosen, scores = score_roles([], {w.id: w for w in WARDS}, pool, Rules(), Weights())
-    assert (chosen.tolist(), scores.tolist()) == ([], [])
+    chosen, pairs = score_roles([], {w.id: w for w in WARDS}, pool, Rules(), Weights())
+    assert (chosen.tolist(), pairs.scores.tolist(), pairs.positions.tolist()) == ([], [], [])
 
 
 def test_broadened_radius_admits_a_practitioner_just_beyond_their_own():
