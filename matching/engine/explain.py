@@ -67,7 +67,7 @@ def reasons(
                 f"Has {len(held)} of {len(needed)} needed competences: "
                 + ", ".join(competence_label(code) for code in held),
             )
-    if practitioner.rating_count:
+    if practitioner.rating_count and practitioner.rating_mean is not None:
         rating = smoothed_rating(practitioner.rating_count, practitioner.rating_mean or math.nan)
         say("rating", f"Rated {practitioner.rating_mean:.1f}/5 over {practitioner.rating_count} shifts "
                       f"(smoothed {float(rating):.1f})")  # fmt: skip

@@ -60,6 +60,16 @@ def test_distance_reason_gives_kilometres_to_one_decimal(ward, make_shortfall, m
     assert "3.2 km away" in candidate.reasons
 
 
+def test_a_rating_count_without_a_mean_is_ranked_without_a_rating_reason(
+    ward, make_shortfall, make_practitioner
+):
+    person = make_practitioner(rating_count=3, rating_mean=None)
+
+    candidate = rank(make_shortfall(), ward, [person]).candidates[0]
+
+    assert not any(reason.startswith("Rated") for reason in candidate.reasons)
+
+
 def test_scores_are_positive_and_at_most_one(ward, make_shortfall, make_practitioner):
     stranger = make_practitioner(id="Stranger", lat=ward.lat + 0.2, radius_km=60.0, hourly_rate=200.0)
     regular = make_practitioner(
