@@ -11,11 +11,12 @@ import datetime as dt
 import logging
 import random
 import secrets
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -271,15 +272,49 @@ def _claim(*, delivery_id: int, now: dt.datetime) -> bool:
     )
 
 
+# After the provider accepted a message and before PostgreSQL records it, the worker can die or the
+# database can go away; the sweep would then send it again. The provider's answer is first noted in
+# the cache (Redis in production) so that the retry records it instead of sending twice. Only a crash
+# in the microseconds between the provider's answer and this note can still duplicate a message.
+SENT_NOTE_SECONDS = 2 * 24 * 3600
+RECORD_SENT_ATTEMPTS = 4
+
+
+def _sent_note_key(delivery: Delivery) -> str:
+    # The creation time as well as the id: a restored database that hands out an id again must not
+    # meet an old note.
+    return f"delivery-sent:{delivery.id}:{delivery.created_at.timestamp():.6f}"
+
+
+def _note_sent(delivery: Delivery, provider_id: str) -> None:
+    try:
+        cache.set(_sent_note_key(delivery), provider_id or "-", timeout=SENT_NOTE_SECONDS)
+    except Exception:  # the cache is down: fall back to at-least-once, never lose the send
+        logger.warning("could not note delivery %s as sent in the cache", delivery.id, exc_info=True)
+
+
+def _noted_sent(delivery: Delivery) -> str | None:
+    try:
+        return cache.get(_sent_note_key(delivery))
+    except Exception:
+        logger.warning("could not read the sent note of delivery %s", delivery.id, exc_info=True)
+        return None
+
+
 def deliver(*, delivery_id: int) -> DeliveryOutcome:
     """Send one delivery. Safe to run twice: only the caller whose conditional UPDATE moves the row
-    queued -> sending sends; a duplicate gets "skipped". No transaction is held across the send."""
+    queued -> sending sends; a duplicate gets "skipped". No transaction is held across the send.
+    A delivery the provider already accepted (noted in the cache) is recorded, not sent again."""
     now = timezone.now()
     if not _claim(delivery_id=delivery_id, now=now):
         return DeliveryOutcome("skipped")
     delivery = Delivery.objects.select_related("notification__recipient", "webhook_message", "endpoint").get(
         id=delivery_id
     )
+    noted = _noted_sent(delivery)
+    if noted is not None:
+        _record_sent_despite_outage(delivery=delivery, provider_id="" if noted == "-" else noted)
+        return DeliveryOutcome("sent")
     try:
         provider_id = channel_for(delivery.channel).send(delivery)
     except PermanentDeliveryError as exc:
@@ -290,8 +325,23 @@ def deliver(*, delivery_id: int) -> DeliveryOutcome:
     except Exception as exc:  # a bug (template, data): retry like a transient error, but say so loudly
         logger.exception("delivery %s raised unexpectedly", delivery_id)
         return _record_transient(delivery=delivery, error=f"{exc.__class__.__name__}: {exc}")
-    _record_sent(delivery=delivery, provider_id=provider_id)
+    _note_sent(delivery, provider_id)
+    _record_sent_despite_outage(delivery=delivery, provider_id=provider_id)
     return DeliveryOutcome("sent")
+
+
+def _record_sent_despite_outage(*, delivery: Delivery, provider_id: str) -> None:
+    """Record a send, retrying briefly through a database restart (each retry on a new
+    connection); if the database stays away, the sweep's retry finds the cache note."""
+    for attempt in range(RECORD_SENT_ATTEMPTS):
+        try:
+            _record_sent(delivery=delivery, provider_id=provider_id)
+            return
+        except (OperationalError, InterfaceError):
+            if attempt == RECORD_SENT_ATTEMPTS - 1:
+                raise
+            connection.close()
+            time.sleep(0.5 * 2**attempt)
 
 
 def _record_sent(*, delivery: Delivery, provider_id: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions as drf
@@ -33,6 +34,15 @@ def error_body(code: str, message: str, extra: dict | None = None) -> dict:
 def exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         return Response(error_body(exc.code, exc.message, exc.extra), status=exc.status)
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        # The database went away (restart, failover): nothing was committed, and the client may
+        # simply try again, with the same Idempotency-Key where the endpoint takes one.
+        body = error_body(
+            "service_unavailable",
+            "The service is briefly unavailable; nothing was saved. Please try again.",
+            {"retry_after_seconds": 5},
+        )
+        return Response(body, status=503, headers={"Retry-After": "5"})
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = drf.ValidationError(detail=detail)

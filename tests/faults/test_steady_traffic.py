@@ -27,7 +27,7 @@ from rest_framework.test import APIClient
 from backend.celery import app
 from backend.core import outbox
 from backend.core.models import OutboxMessage
-from jobs.models import Booking, Shortfall
+from jobs.models import Booking, Offer, Shortfall
 from notifications.models import Delivery, Notification
 from tests import factories as f
 from tests.integration.test_worker_faults import (  # noqa: F401  (fixtures)
@@ -239,10 +239,22 @@ def test_invariants_and_exactly_once_delivery_survive_redis_worker_and_postgres_
         .exclude(status="confirmed")
         .values_list("id", flat=True)
     ) == set(traffic.cancelled)
-    offer_notices = Counter(
-        Notification.objects.filter(kind=Notification.Kind.OFFER).values_list("payload__offer_id", flat=True)
+    # One offer message per send of an offer, none lost. An offer is sent again when its slot
+    # reopens (a booking cancelled: withdrawn offers revived) or its lapsed hold is re-offered, each
+    # time with a new sent_at; the message's dedupe key is offer:<id>:<sent_at>. So: every offer
+    # still open has exactly one message for its current send, and no message names a send time
+    # other than one the offer had (checked for the current one; earlier ones were overwritten).
+    offer_keys = Counter(
+        Notification.objects.filter(kind=Notification.Kind.OFFER).values_list("dedupe_key", flat=True)
     )
-    assert offer_notices and [o for o, count in offer_notices.items() if count != 1] == []
+    assert offer_keys and all(key.startswith("offer:") for key in offer_keys)
+    open_offers = Offer.objects.filter(status__in=Offer.OPEN_STATUSES, sent_at__isnull=False)
+    current = {
+        f"offer:{offer_id}:{sent_at.isoformat()}"
+        for offer_id, sent_at in open_offers.values_list("id", "sent_at")
+    }
+    assert [key for key in current if offer_keys[key] != 1] == []
+    print(f"offer messages: {len(offer_keys)} for {len(current)} offers still open")
     emails = Delivery.objects.filter(channel=Delivery.Channel.EMAIL)
     per_notification = Counter(emails.values_list("notification_id", flat=True))
     assert [n for n, count in per_notification.items() if count != 1] == []

@@ -7,6 +7,7 @@ import email
 from email import policy
 
 import pytest
+from django.db import OperationalError
 from django.utils import timezone
 
 from notifications.models import Delivery, Notification
@@ -99,6 +100,29 @@ def test_a_duplicate_task_sends_one_email(running_smtp):
     assert len(running_smtp.messages) == 1
     delivery.refresh_from_db()
     assert delivery.attempts == 1
+
+
+def test_a_send_the_database_never_recorded_is_recorded_not_sent_again(running_smtp, monkeypatch):
+    """The SMTP server accepted the message, then PostgreSQL went away before the row said so (or
+    the worker died): the sweep puts the row back in the queue, and the retry must not send twice."""
+    from notifications import services
+
+    delivery = _booking_email_delivery()
+    monkeypatch.setattr(services, "RECORD_SENT_ATTEMPTS", 1)
+    monkeypatch.setattr(
+        services, "_record_sent", lambda **kwargs: (_ for _ in ()).throw(OperationalError("db restarting"))
+    )
+    with pytest.raises(OperationalError):
+        deliver(delivery_id=delivery.id)
+    monkeypatch.undo()
+    Delivery.objects.filter(id=delivery.id).update(status=Delivery.Status.QUEUED)  # what the sweep does
+
+    outcome = deliver(delivery_id=delivery.id)
+
+    assert outcome.status == "sent"
+    assert len(running_smtp.messages) == 1
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.SENT and delivery.provider_message_id
 
 
 def test_recipient_refused_by_the_server_fails_without_retry(running_smtp):
