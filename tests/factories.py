@@ -199,3 +199,11 @@ def qualified_practitioner(agency, **kwargs) -> Practitioner:
             verified_at=timezone.now(),
         )
     return practitioner
+
+
+def shift(ward, *, in_hours: float, hours: float = 12.5, headcount: int = 1, **kwargs) -> Shortfall:
+    """A shortfall on `ward` starting `in_hours` from now (whole minutes), `hours` long."""
+    start = (timezone.now() + dt.timedelta(hours=in_hours)).replace(second=0, microsecond=0)
+    return ShortfallFactory(
+        ward=ward, starts_at=start, ends_at=start + dt.timedelta(hours=hours), headcount=headcount, **kwargs
+    )

@@ -22,19 +22,7 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 qualified = f.qualified_practitioner
 
 
-def shift(ward, *, in_hours: float, hours: float = 12.5, **kwargs):
-    start = (timezone.now() + dt.timedelta(hours=in_hours)).replace(second=0, microsecond=0)
-    return f.ShortfallFactory(ward=ward, starts_at=start, ends_at=start + dt.timedelta(hours=hours), **kwargs)
-
-
-@pytest.fixture
-def agency():
-    return f.AgencyFactory()
-
-
-@pytest.fixture
-def trust(agency):
-    return f.TrustFactory(agency=agency, name="Moorside Trust")
+shift = f.shift
 
 
 # --- Roles for you -----------------------------------------------------------------------------

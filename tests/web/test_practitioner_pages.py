@@ -26,16 +26,6 @@ qualified = f.qualified_practitioner
 
 
 @pytest.fixture
-def agency():
-    return f.AgencyFactory()
-
-
-@pytest.fixture
-def trust(agency):
-    return f.TrustFactory(agency=agency, name="Moorside Trust")
-
-
-@pytest.fixture
 def nurse(agency):
     return qualified(agency, user__username="nurse.sam")
 
