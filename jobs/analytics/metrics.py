@@ -443,18 +443,20 @@ def compute_from_raw(
                 staff[key].add(slot.practitioner_id)
     result = {}
     for key, totals in counters.items():
-        fills, leads = sorted(time_to_fill[key]), sorted(lead_time[key])
-        result[key] = metric_values(
-            totals,
-            {
-                "time_to_fill_median": percentile(fills, 0.5),
-                "time_to_fill_p90": percentile(fills, 0.9),
-                "lead_time_median": percentile(leads, 0.5),
-                "lead_time_p90": percentile(leads, 0.9),
-                "distinct_staff": len(staff[key]),
-            },
-        )
+        result[key] = metric_values(totals, order_statistics(time_to_fill[key], lead_time[key], staff[key]))
     return result
+
+
+def order_statistics(fills: Iterable[float], leads: Iterable[float], staff: set) -> dict:
+    """Medians and p90s of time to fill and lead time (percentile_cont) and distinct staff."""
+    ordered_fills, ordered_leads = sorted(fills), sorted(leads)
+    return {
+        "time_to_fill_median": percentile(ordered_fills, 0.5),
+        "time_to_fill_p90": percentile(ordered_fills, 0.9),
+        "lead_time_median": percentile(ordered_leads, 0.5),
+        "lead_time_p90": percentile(ordered_leads, 0.9),
+        "distinct_staff": len(staff),
+    }
 
 
 def sum_counters(rows: Iterable[dict[str, int]]) -> dict[str, int]:

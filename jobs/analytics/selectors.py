@@ -25,7 +25,7 @@ from django.db.models.functions import Trunc
 
 from backend.organisations.models import Role, Setting, Trust, Ward
 from backend.organisations.selectors import wards_for
-from jobs.analytics.metrics import COUNTERS, metric_values, percentile, period_start
+from jobs.analytics.metrics import COUNTERS, metric_values, order_statistics, period_start
 from jobs.analytics.models import DailyRollup, PeriodSummary, SlotFact
 from jobs.analytics.summaries import (
     SUMMARY_CODES,
@@ -263,14 +263,7 @@ def _order_stats(facts: QuerySet[SlotFact], *, group_by: Sequence[str], period: 
         if row["practitioner_id"] is not None:
             staff[key].add(row["practitioner_id"])
     for key in leads:
-        ordered_fills, ordered_leads = sorted(fills[key]), sorted(leads[key])
-        stats[key] = {
-            "time_to_fill_median": percentile(ordered_fills, 0.5),
-            "time_to_fill_p90": percentile(ordered_fills, 0.9),
-            "lead_time_median": percentile(ordered_leads, 0.5),
-            "lead_time_p90": percentile(ordered_leads, 0.9),
-            "distinct_staff": len(staff[key]),
-        }
+        stats[key] = order_statistics(fills[key], leads[key], staff[key])
     return stats
 
 
