@@ -95,7 +95,7 @@ def roles_for(
     shortfalls: QuerySet[ShortfallModel] = (
         ShortfallModel.objects.filter(
             status__in=ShortfallModel.OPEN_STATUSES,
-            starts_at__gt=max(now, starts_after or now),
+            starts_at__gt=now,
             role_id=practitioner.role_id,
             min_band__lte=practitioner.band,
             ward__latitude__range=(lat_lo, lat_hi),
@@ -104,6 +104,8 @@ def roles_for(
         .exclude(bookings__practitioner=practitioner, bookings__status__in=ACTIVE_BOOKING_STATUSES)
         .order_by("starts_at", "id")
     )
+    if starts_after is not None:  # inclusive: a shift starting at local midnight belongs to that day
+        shortfalls = shortfalls.filter(starts_at__gte=starts_after)
     if starts_before is not None:
         shortfalls = shortfalls.filter(starts_at__lt=starts_before)
     if setting:

@@ -63,6 +63,19 @@ def test_roles_filters_by_setting_and_date(client, trust, agency):
     assert [m.shortfall.id for m in response.context["page"]] == [tomorrow.id]
 
 
+def test_roles_date_filter_includes_a_shift_starting_at_local_midnight(client, trust, agency):
+    practitioner = qualified(agency)
+    ward = f.WardFactory(site__trust=trust, name="Willow Ward")
+    day = timezone.localdate() + dt.timedelta(days=3)
+    midnight = dt.datetime.combine(day, dt.time(0, 0), tzinfo=LONDON)
+    at_midnight = f.ShortfallFactory(ward=ward, starts_at=midnight, ends_at=midnight + dt.timedelta(hours=12))
+    client.force_login(practitioner.user)
+
+    response = client.get("/roles/", {"date_from": day, "date_to": day})
+
+    assert [m.shortfall.id for m in response.context["page"]] == [at_midnight.id]
+
+
 def test_roles_with_a_backwards_date_range_shows_the_error(client, agency):
     client.force_login(qualified(agency).user)
 
