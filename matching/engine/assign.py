@@ -118,6 +118,9 @@ class AssignmentResult:
     pool: PractitionerPool
     repaired: int = 0  # assignments dropped by the final validation (should always be 0)
     upper_bound: float | None = None  # exact_assign: the MIP's proven bound on the optimum
+    # The LP's duals on the headcount rows, per shortfall (the last restricted LP's when it was
+    # stopped): any non-negative vector gives benchmarks/matching/lagrangian_bound.py a valid bound.
+    headcount_dual: np.ndarray | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
     def edge_list(self) -> Iterator[Edge]:
@@ -622,6 +625,7 @@ class Relaxation:
     reduced_cost: np.ndarray | None  # over every edge, when optimal (see REDUCED_COST_HORIZON)
     rounds: int
     cuts: Cuts
+    headcount_dual: np.ndarray | None = None  # per shortfall, of this solution's headcount rows
 
     @property
     def bound(self) -> float | None:
@@ -673,14 +677,15 @@ def solve_relaxation(
                 for rows in built:
                     violated = violated.extended(_separate(edges, rows, x_by_edge, pool, rules))
             reduced = _reduced_costs(edges, rules, meaning, solution.row_dual, exact_from=-PRICING_TOLERANCE)
+            headcount = _headcount_dual(edges, meaning, solution.row_dual)
             candidates = ~active & (reduced > PRICING_TOLERANCE)
             if not candidates.any() and not len(violated):
                 reduced = _reduced_costs(
                     edges, rules, meaning, solution.row_dual, exact_from=-REDUCED_COST_HORIZON
                 )
-                return Relaxation(solution, columns, reduced, rounds, cuts)
+                return Relaxation(solution, columns, reduced, rounds, cuts, headcount)
             unproven = Solution(solution.x, solution.objective, solution.row_dual, False)
-            last = Relaxation(unproven, columns, reduced, rounds, cuts)
+            last = Relaxation(unproven, columns, reduced, rounds, cuts, headcount)
             if len(violated):
                 cuts = cuts.extended(violated)
                 cut_rounds += 1
@@ -893,6 +898,7 @@ def assign_edges(
     chosen: np.ndarray | None = None
     method = "greedy"
     bound = None
+    headcount_dual = None
     if len(edges):
         mark = time.perf_counter()
         # Keep back what rounding (or greedy), swaps and validation would need if the LP ran out.
@@ -903,6 +909,7 @@ def assign_edges(
         )
         timings["lp"] = time.perf_counter() - mark
         timings["lp_rounds"] = relaxed.rounds
+        headcount_dual = relaxed.headcount_dual
         x = relaxed.solution.x
         if x is not None:
             bound = relaxed.bound
@@ -924,7 +931,9 @@ def assign_edges(
     chosen, timings["swaps"] = _improve_by_swaps(chosen, edges, pool, rules, deadline)
     timings["swap_seconds"] = time.perf_counter() - mark
     kept, repaired = validate_and_repair(chosen, edges, pool, rules)
-    return _result(kept, edges, pool, method, bound, began, repaired, timings)
+    result = _result(kept, edges, pool, method, bound, began, repaired, timings)
+    result.headcount_dual = headcount_dual
+    return result
 
 
 def _mip_near_the_bound(

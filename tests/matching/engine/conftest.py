@@ -7,6 +7,7 @@ the benchmarks); it is loaded by path so these tests work whether or not tests/ 
 from __future__ import annotations
 
 import importlib.util
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,19 +20,31 @@ from matching.engine.model import Interval, Practitioner, Shortfall, Ward
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 CHECKER_PATH = Path(__file__).resolve().parents[3] / "benchmarks" / "matching" / "checker.py"
+LAGRANGIAN_PATH = CHECKER_PATH.with_name("lagrangian_bound.py")
 
 
 def at(day: int, hour: int, minute: int = 0, month: int = 12) -> datetime:
     return datetime(2026, month, day, hour, minute, tzinfo=UTC)
 
 
-@pytest.fixture(scope="session")
-def checker() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("matching_feasibility_checker", CHECKER_PATH)
+def _load(name: str, path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while the class is built
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="session")
+def checker() -> ModuleType:
+    return _load("matching_feasibility_checker", CHECKER_PATH)
+
+
+@pytest.fixture(scope="session")
+def lagrangian() -> ModuleType:
+    """benchmarks/matching/lagrangian_bound.py: the Lagrangian upper bound the benchmark reports."""
+    return _load("matching_lagrangian_bound", LAGRANGIAN_PATH)
 
 
 @pytest.fixture(scope="session")

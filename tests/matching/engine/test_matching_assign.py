@@ -321,3 +321,82 @@ def test_assignment_matches_the_brute_force_optimum_over_the_same_edges(checker,
     assert checker.check_solution(instance_doc, solution) == []
     optimum = brute_force_optimum(checker, instance_doc, solution["edges"])
     assert round(result.objective, 6) == round(optimum, 6)
+
+
+# The Lagrangian bound the large benchmark is measured against (benchmarks/matching/lagrangian_bound.py)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instance=small_instances(), data=st.data())
+def test_lagrangian_bound_lies_between_the_brute_force_optimum_and_the_lp_bound(
+    checker, lagrangian, instance, data
+):
+    result = solve(instance)
+    instance_doc = dump_instance(instance)
+    optimum = brute_force_optimum(checker, instance_doc, document(result)["edges"])
+
+    bound, rules, edges = lagrangian.bound_for_result(instance_doc, result)
+
+    assert bound.inexact == 0
+    assert optimum <= bound.value + 1e-9
+    assert bound.value <= (result.lp_bound or 0.0) + 1e-6
+    # Any non-negative multipliers give a bound, not only the LP's duals.
+    multipliers = np.array(
+        data.draw(
+            st.lists(st.floats(0, 1.2), min_size=len(instance.shortfalls), max_size=len(instance.shortfalls))
+        )
+    )
+    assert optimum <= lagrangian.lagrangian_bound(rules, *edges, multipliers).value + 1e-9
+
+
+def test_lagrangian_bound_is_tighter_than_the_lp_bound_where_the_lp_splits_a_weekly_knapsack(lagrangian):
+    instance = generate_instance(shortfalls=600, practitioners=900, seed=13)
+    result = solve(instance)
+
+    bound, _, _ = lagrangian.bound_for_result(dump_instance(instance), result)
+
+    assert result.objective <= bound.value < result.lp_bound - 0.1
+
+
+@st.composite
+def rota_problems(
+    draw: st.DrawFn,
+) -> tuple[list[tuple[int, int]], list[float], list[tuple[int, int]], float, float]:
+    def shifts(count: int) -> list[tuple[int, int]]:
+        starts = [draw(st.integers(0, 10 * 24)) * 3600 for _ in range(count)]
+        return [(s, s + int(draw(st.sampled_from([8, 8.5, 12.5, 13])) * 3600)) for s in starts]
+
+    candidates = shifts(draw(st.integers(1, 9)))
+    values = [draw(st.floats(0.01, 1.0)) for _ in candidates]
+    return (candidates, values, shifts(draw(st.integers(0, 2))), draw(st.sampled_from([20.0, 25.0, 36.0, 48.0])),
+            draw(st.sampled_from([8.0, 11.0])))  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(problem=rota_problems())
+def test_best_rota_is_the_best_subset_the_checker_accepts(checker, lagrangian, problem):
+    candidates, values, booked, cap, rest = problem
+    check = checker.Checker({"rules": {"min_rest_hours": rest, "week_hours_cap": cap}, "wards": [],
+                             "shortfalls": [], "practitioners": []})  # fmt: skip
+
+    def as_times(shifts):
+        return [(NOW + timedelta(seconds=s), NOW + timedelta(seconds=e)) for s, e in shifts]
+
+    best = 0.0
+    for mask in range(1 << len(candidates)):
+        subset = [k for k in range(len(candidates)) if mask >> k & 1]
+        rota = as_times([candidates[k] for k in subset])
+        if not check.schedule_problems({}, as_times(booked), rota, label="P"):
+            best = max(best, sum(values[k] for k in subset))
+    order = sorted(range(len(candidates)), key=lambda k: candidates[k])
+    found = lagrangian.best_rota(
+        lagrangian.RotaProblem(
+            start=[candidates[k][0] for k in order], end=[candidates[k][1] for k in order],
+            value=[values[k] for k in order], booked=sorted(booked), cap_seconds=cap * 3600,
+            rest_seconds=int(rest * 3600),
+        )
+    )  # fmt: skip
+
+    assert found.is_exact
+    assert found.value == pytest.approx(best, abs=1e-9)
+    assert sum(values[order[k]] for k in found.chosen) == pytest.approx(best, abs=1e-9)
