@@ -20,32 +20,17 @@ from backend.practitioners.models import Practitioner
 from jobs.models import Booking, Offer, Shortfall
 from jobs.services.bookings import book_practitioner
 from jobs.services.cascade import hurry_cascade_if_holds_lapsed
-from matching import candidates as adapter
-from matching.engine.eligibility import explain_pair
-
-# Blockers the booking service checks itself, with better errors, under its own locks.
-_WORKING_TIME_RULES = {"overlap", "rest", "weekly_hours"}
+from matching.recheck import blockers_before_booking
 
 
 def _check_still_eligible(*, shortfall: Shortfall, practitioner: Practitioner, now: dt.datetime) -> None:
-    """Re-check every hard rule with fresh data (credentials may have lapsed since the offer)."""
-    (person,) = adapter.load_practitioners(now=now, practitioner_ids=[practitioner.id]) or (None,)
-    if person is None:
+    """Re-check every hard rule with fresh data (credentials may have lapsed since the offer), with
+    the practitioner's row locked. Working-time rules are book_practitioner's, with better errors."""
+    blockers = blockers_before_booking(shortfall=shortfall, practitioner_id=practitioner.id, now=now)
+    if blockers is None:
         raise NotEligible(
             "Your profile is not active.", extra={"blockers": [{"code": "status", "detail": "Not active"}]}
         )
-    (engine_shortfall,) = adapter.engine_shortfalls([shortfall])
-    blockers = [
-        b
-        for b in explain_pair(
-            engine_shortfall,
-            adapter.engine_ward(shortfall.ward),
-            person,
-            adapter.rules_for(shortfall.trust),
-            now,
-        )
-        if b.code not in _WORKING_TIME_RULES
-    ]
     if blockers:
         raise NotEligible(
             f"You can no longer take this shift: {blockers[0].detail}.",

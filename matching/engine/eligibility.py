@@ -139,6 +139,8 @@ def explain_pair(
 
 
 def _expiry_detail(label: str, expires: datetime, now_seconds: float | None) -> str:
+    if expires.year == datetime.min.year:  # the adapter's "registered, but no expiry date on file"
+        return f"{label} expiry date not on file"
     if now_seconds is not None and epoch(expires) < now_seconds:
         return f"{label} expired {local_date_text(expires)}"
     return f"{label} expires {local_text(expires)}, before the shift ends"

@@ -221,6 +221,19 @@ def test_every_static_rule_is_named(ward, make_shortfall, make_practitioner):
     ]
 
 
+def test_a_registration_without_an_expiry_date_on_file_is_named_not_a_crash(
+    ward, make_shortfall, make_practitioner
+):
+    # The adapter gives a registered practitioner with no expiry date datetime.min (never valid).
+    practitioner = make_practitioner(registration_expires=datetime.min.replace(tzinfo=UTC))
+
+    blockers = explain_pair(make_shortfall(), ward, practitioner, RULES, NOW)
+
+    assert [(b.code, b.detail) for b in blockers] == [
+        ("registration", "Registration expiry date not on file")
+    ]
+
+
 def test_wrong_role_is_named(ward, make_shortfall, make_practitioner):
     blockers = explain_pair(make_shortfall(), ward, make_practitioner(role="hca", band=3), RULES, NOW)
 
