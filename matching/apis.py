@@ -110,20 +110,47 @@ class ShortfallCandidatesApi(APIView):
 
 
 class RoleSerializer(serializers.Serializer):
-    shortfall = serializers.IntegerField(source="shortfall.id")
+    """The documented shape of one role; ``role_json`` writes the same JSON without the per-field
+    machinery (a page of 50 cost ~5 ms through the serializer; a test keeps the two equal)."""
+
+    shortfall = serializers.IntegerField(source="shift.id")
     ward = serializers.CharField(source="ward.name")
     trust = serializers.CharField(source="ward.trust_name")
     setting = serializers.CharField(source="ward.setting")
     role = serializers.CharField()
-    min_band = serializers.IntegerField(source="shortfall.min_band")
-    starts_at = serializers.DateTimeField(source="shortfall.starts_at")
-    ends_at = serializers.DateTimeField(source="shortfall.ends_at")
-    shift_type = serializers.CharField(source="shortfall.shift_type")
+    min_band = serializers.IntegerField(source="shift.min_band")
+    starts_at = serializers.DateTimeField(source="shift.starts_at")
+    ends_at = serializers.DateTimeField(source="shift.ends_at")
+    shift_type = serializers.CharField(source="shift.shift_type")
     hourly_rate = serializers.DecimalField(
-        source="shortfall.hourly_rate", max_digits=7, decimal_places=2, allow_null=True
+        source="shift.hourly_rate", max_digits=7, decimal_places=2, allow_null=True
     )
     score = serializers.FloatField()
     reasons = serializers.ListField(child=serializers.CharField())
+
+
+_datetime_field = serializers.DateTimeField()
+_rate_field = serializers.DecimalField(max_digits=7, decimal_places=2)
+
+
+def role_json(match: services.RoleMatch) -> dict:
+    shift, ward = match.shift, match.ward
+    return {
+        "shortfall": shift.id,
+        "ward": ward.name,
+        "trust": ward.trust_name,
+        "setting": ward.setting,
+        "role": match.role,
+        "min_band": shift.min_band,
+        "starts_at": _datetime_field.to_representation(shift.starts_at),
+        "ends_at": _datetime_field.to_representation(shift.ends_at),
+        "shift_type": shift.shift_type,
+        "hourly_rate": None
+        if shift.hourly_rate is None
+        else _rate_field.to_representation(shift.hourly_rate),
+        "score": float(match.score),
+        "reasons": [str(reason) for reason in match.reasons],
+    }
 
 
 class RolesForYouApi(APIView):
@@ -165,7 +192,7 @@ class RolesForYouApi(APIView):
         )
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(matches, request, view=self)
-        return paginator.get_paginated_response(RoleSerializer(page, many=True).data)
+        return paginator.get_paginated_response([role_json(match) for match in page])
 
 
 class AssignmentPreviewApi(APIView):

@@ -12,6 +12,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -31,6 +32,7 @@ from matching.engine.snapshot import PractitionerPool
 LONDON = ZoneInfo("Europe/London")
 SNAPSHOT_TTL = 30.0  # seconds
 WARD_CACHE_TTL = 60.0
+POLICY_CACHE_TTL = 60.0
 # Bookings that can affect rest or the rolling 7-day cap of a shift starting now or later.
 BOOKED_LOOKBACK = dt.timedelta(days=8)
 
@@ -104,7 +106,10 @@ class _WardCache:
 ward_cache = _WardCache()
 
 
-def _requirements() -> tuple[dict[tuple[str, int | None], set[str]], dict[int, list[tuple[str | None, str]]]]:
+Requirements = tuple[dict[tuple[str, int | None], set[str]], dict[int, list[tuple[str | None, str]]]]
+
+
+def _requirements() -> Requirements:
     presets: dict[tuple[str, int | None], set[str]] = defaultdict(set)
     for setting, role_id, code in SettingRequirement.objects.values_list(
         "setting__code", "role_id", "credential_type__code"
@@ -118,12 +123,42 @@ def _requirements() -> tuple[dict[tuple[str, int | None], set[str]], dict[int, l
     return presets, extras
 
 
+def required_credentials(
+    requirements: Requirements, *, setting: str, role_id: int, trust_id: int
+) -> frozenset[str]:
+    """Every credential a shift needs: the baseline, the setting presets (all roles, or this role)
+    and the trust's extras (all settings, or this one)."""
+    presets, extras = requirements
+    requires = set(BASELINE_CREDENTIALS)
+    requires |= presets.get((setting, None), set()) | presets.get((setting, role_id), set())
+    requires |= {code for extra_setting, code in extras.get(trust_id, ()) if extra_setting in (None, setting)}
+    return frozenset(requires)
+
+
+def engine_shortfall(
+    s: ShortfallModel, *, role: str, requires: frozenset[str], competences: Iterable[str]
+) -> engine.Shortfall:
+    return engine.Shortfall(
+        id=str(s.id),
+        ward=str(s.ward_id),
+        role=role,
+        min_band=s.min_band,
+        start=s.starts_at,
+        end=s.ends_at,
+        headcount=s.headcount,
+        requires=requires,
+        desired_competences=frozenset(competences),
+        gender=s.gender_requirement or None,
+        rate_cap=float(s.rate_cap) if s.rate_cap is not None else None,
+        extra_radius_km=float(s.extra_radius_km),
+    )
+
+
 def engine_shortfalls(shortfalls: Iterable[ShortfallModel]) -> list[engine.Shortfall]:
-    """Engine shortfalls with every required credential folded in: the baseline, the setting
-    presets (all roles, or this role) and the trust's extras. A fixed number of small queries;
-    wards come from the ward cache, so the shortfall rows need no joins."""
+    """Engine shortfalls with every required credential folded in. A fixed number of small
+    queries; wards come from the ward cache, so the shortfall rows need no joins."""
     shortfalls = list(shortfalls)
-    presets, extras = _requirements()
+    requirements = _requirements()
     roles = dict(Role.objects.values_list("id", "code"))
     wards = ward_cache.get({s.ward_id for s in shortfalls})
     competences: dict[int, set[str]] = defaultdict(set)
@@ -132,31 +167,131 @@ def engine_shortfalls(shortfalls: Iterable[ShortfallModel]) -> list[engine.Short
         "shortfall_id", "competence__code"
     ):
         competences[shortfall_id].add(code)
-    result = []
-    for s in shortfalls:
-        setting = wards[s.ward_id].setting
-        requires = set(BASELINE_CREDENTIALS)
-        requires |= presets.get((setting, None), set()) | presets.get((setting, s.role_id), set())
-        requires |= {
-            code for extra_setting, code in extras.get(s.trust_id, ()) if extra_setting in (None, setting)
-        }
-        result.append(
-            engine.Shortfall(
-                id=str(s.id),
-                ward=str(s.ward_id),
-                role=roles[s.role_id],
-                min_band=s.min_band,
-                start=s.starts_at,
-                end=s.ends_at,
-                headcount=s.headcount,
-                requires=frozenset(requires),
-                desired_competences=frozenset(competences.get(s.id, ())),
-                gender=s.gender_requirement or None,
-                rate_cap=float(s.rate_cap) if s.rate_cap is not None else None,
-                extra_radius_km=float(s.extra_radius_km),
-            )
+    return [
+        engine_shortfall(
+            s,
+            role=roles[s.role_id],
+            requires=required_credentials(
+                requirements, setting=wards[s.ward_id].setting, role_id=s.role_id, trust_id=s.trust_id
+            ),
+            competences=competences.get(s.id, ()),
         )
-    return result
+        for s in shortfalls
+    ]
+
+
+@dataclass(frozen=True)
+class Policies:
+    """What every ranking of open shifts reads besides the shifts themselves: credential
+    requirements, role codes and each trust's rules and weights."""
+
+    requirements: Requirements
+    role_codes: dict[int, str]
+    by_trust: dict[int, tuple[engine.Rules, engine.Weights]]
+
+
+class _PolicyCache:
+    """Policies per process, rebuilt after POLICY_CACHE_TTL seconds or when a trust is missing
+    (like the ward cache: they change rarely; the booking service re-checks every rule fresh)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._policies: Policies | None = None
+        self._built_at = 0.0
+
+    def get(self, trust_ids: Iterable[int] = ()) -> Policies:
+        with self._lock:
+            policies = self._policies
+            stale = policies is None or time.monotonic() - self._built_at > POLICY_CACHE_TTL
+            if stale or any(trust_id not in policies.by_trust for trust_id in trust_ids):
+                policies = self._policies = Policies(
+                    requirements=_requirements(),
+                    role_codes=dict(Role.objects.values_list("id", "code")),
+                    by_trust={t.id: (rules_for(t), weights_for(t)) for t in Trust.objects.all()},
+                )
+                self._built_at = time.monotonic()
+            return policies
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._policies = None
+
+
+policy_cache = _PolicyCache()
+
+
+PRACTITIONER_FIELDS = (  # the row load_practitioners reads and to_engine_practitioner takes
+    "id",
+    "role__code",
+    "band",
+    "gender",
+    "home_latitude",
+    "home_longitude",
+    "travel_radius_km",
+    "opted_out_of_weekly_cap",
+    "status",
+    "registration_body",
+    "registration_expires_on",
+    "hourly_rate",
+    "shift_preference",
+)
+_SHIFT_TIME = {"days": "day", "nights": "night"}
+
+
+def add_credential(held: dict[str, dt.datetime], code: str, expires_on: dt.date | None) -> None:
+    """A verified credential, valid through the end of its expiry day; the latest of several wins."""
+    expiry = end_of_day(expires_on) if expires_on else dt.datetime.max.replace(tzinfo=dt.UTC)
+    if code not in held or held[code] < expiry:
+        held[code] = expiry
+
+
+def to_engine_practitioner(
+    row: tuple,
+    *,
+    credentials: dict[str, dt.datetime],
+    competences: Iterable[str],
+    declared: Iterable[str],
+    preferred: Iterable[str],
+    blocked_trusts: Iterable[str],
+    blocked_wards: Iterable[str],
+    booked: Iterable[engine.Interval],
+    history: Iterable[engine.WardHistory],
+    rating: tuple[int, object],
+    reliability: engine.Reliability,
+) -> engine.Practitioner:
+    """One engine practitioner from a PRACTITIONER_FIELDS row and its related rows."""
+    (_, role, band, gender, lat, lon, radius, opted_out, status, body, registration_expires, rate, pref) = row
+    count, mean = rating
+    return engine.Practitioner(
+        id=str(row[0]),
+        role=role,
+        band=band,
+        gender=gender or None,
+        lat=lat,
+        lon=lon,
+        radius_km=float(radius),
+        has_opted_out=opted_out,
+        status=status,
+        registration_expires=(
+            end_of_day(registration_expires)
+            if registration_expires
+            else (dt.datetime.min.replace(tzinfo=dt.UTC) if body else None)
+        ),
+        credentials=dict(credentials),
+        competences=frozenset(competences),
+        settings_experience=frozenset(declared),
+        blocked_trusts=frozenset(blocked_trusts),
+        blocked_wards=frozenset(blocked_wards),
+        booked=tuple(sorted(booked, key=lambda b: b.start)),
+        history=tuple(history),
+        rating_count=count,
+        rating_mean=float(mean) if mean is not None else None,
+        reliability=reliability,
+        preferences=engine.Preferences(
+            preferred_settings=frozenset(preferred), shift_time=_SHIFT_TIME.get(pref)
+        ),
+        hourly_rate=float(rate) if rate is not None else None,
+    )
 
 
 def load_practitioners(
@@ -172,33 +307,14 @@ def load_practitioners(
         people = people.filter(role__code__in=list(role_codes))
     if practitioner_ids is not None:
         people = people.filter(id__in=list(practitioner_ids))
-    rows = list(
-        people.order_by("id").values_list(
-            "id",
-            "role__code",
-            "band",
-            "gender",
-            "home_latitude",
-            "home_longitude",
-            "travel_radius_km",
-            "opted_out_of_weekly_cap",
-            "status",
-            "registration_body",
-            "registration_expires_on",
-            "hourly_rate",
-            "shift_preference",
-        )
-    )
-    ids = [row[0] for row in rows]
+    rows = list(people.order_by("id").values_list(*PRACTITIONER_FIELDS))
     id_filter = Q(practitioner_id__in=people.values("id"))
 
     credentials: dict[int, dict[str, dt.datetime]] = defaultdict(dict)
     for pid, code, expires_on in Credential.objects.filter(id_filter, verified_at__isnull=False).values_list(
         "practitioner_id", "credential_type__code", "expires_on"
     ):
-        expiry = end_of_day(expires_on) if expires_on else dt.datetime.max.replace(tzinfo=dt.UTC)
-        if code not in credentials[pid] or credentials[pid][code] < expiry:
-            credentials[pid][code] = expiry
+        add_credential(credentials[pid], code, expires_on)
 
     def m2m(field: str) -> dict[int, set[str]]:
         through = getattr(PractitionerModel, field).through
@@ -257,58 +373,22 @@ def load_practitioners(
         .values_list("practitioner_id", "completed", "late", "no_shows")
     }
 
-    shift_time = {"days": "day", "nights": "night"}
-    result = []
-    for (
-        pid,
-        role,
-        band,
-        gender,
-        lat,
-        lon,
-        radius,
-        opted_out,
-        status,
-        body,
-        registration_expires,
-        rate,
-        shift_pref,
-    ) in rows:
-        count, mean = ratings.get(pid, (0, None))
-        result.append(
-            engine.Practitioner(
-                id=str(pid),
-                role=role,
-                band=band,
-                gender=gender or None,
-                lat=lat,
-                lon=lon,
-                radius_km=float(radius),
-                has_opted_out=opted_out,
-                status=status,
-                registration_expires=(
-                    end_of_day(registration_expires)
-                    if registration_expires
-                    else (dt.datetime.min.replace(tzinfo=dt.UTC) if body else None)
-                ),
-                credentials=dict(credentials.get(pid, {})),
-                competences=frozenset(competences.get(pid, ())),
-                settings_experience=frozenset(declared.get(pid, ())),
-                blocked_trusts=frozenset(blocked_trusts.get(pid, ())),
-                blocked_wards=frozenset(blocked_wards.get(pid, ())),
-                booked=tuple(sorted(booked.get(pid, ()), key=lambda b: b.start)),
-                history=tuple(history.get(pid, ())),
-                rating_count=count,
-                rating_mean=float(mean) if mean is not None else None,
-                reliability=reliability.get(pid, engine.Reliability()),
-                preferences=engine.Preferences(
-                    preferred_settings=frozenset(preferred.get(pid, ())),
-                    shift_time=shift_time.get(shift_pref),
-                ),
-                hourly_rate=float(rate) if rate is not None else None,
-            )
+    result = [
+        to_engine_practitioner(
+            row,
+            credentials=credentials.get(row[0], {}),
+            competences=competences.get(row[0], ()),
+            declared=declared.get(row[0], ()),
+            preferred=preferred.get(row[0], ()),
+            blocked_trusts=blocked_trusts.get(row[0], ()),
+            blocked_wards=blocked_wards.get(row[0], ()),
+            booked=booked.get(row[0], ()),
+            history=history.get(row[0], ()),
+            rating=ratings.get(row[0], (0, None)),
+            reliability=reliability.get(row[0], engine.Reliability()),
         )
-    assert len(result) == len(ids)
+        for row in rows
+    ]
     return result
 
 

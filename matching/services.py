@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections import defaultdict
 from dataclasses import replace
 from functools import cached_property
 
@@ -16,6 +17,7 @@ from backend.practitioners.models import Practitioner as PractitionerModel
 from jobs.models import ACTIVE_BOOKING_STATUSES, Booking
 from jobs.models import Shortfall as ShortfallModel
 from matching import candidates as adapter
+from matching import fresh
 from matching.engine import model as engine
 from matching.engine.assign import AssignmentResult, assign
 from matching.engine.clock import epoch
@@ -29,13 +31,19 @@ ROLES_SCAN_LIMIT = 200  # the soonest open shifts considered per request (date f
 
 class RoleMatch:
     """One open shift a practitioner can take, with its score. Terms and reasons are worked out
-    on first use: a page of 50 is explained, not every match."""
+    on first use: a page of 50 is explained, not every match. ``shift`` has the shortfall's
+    columns as attributes (a model instance, or a lighter row from matching.fresh); ``shortfall``
+    is always a model instance."""
 
     def __init__(
-        self, *, shortfall: ShortfallModel, ward: engine.Ward, role: str, score: float, explain
+        self, *, shift: ShortfallModel | fresh.ShiftRow, ward: engine.Ward, role: str, score: float, explain
     ) -> None:
-        self.shortfall, self.ward, self.role, self.score = shortfall, ward, role, score
+        self.shift, self.ward, self.role, self.score = shift, ward, role, score
         self._explain = explain
+
+    @cached_property
+    def shortfall(self) -> ShortfallModel:
+        return self.shift if isinstance(self.shift, ShortfallModel) else self.shift.as_model()
 
     @cached_property
     def _best(self) -> engine.Candidate:
@@ -86,12 +94,113 @@ def roles_for(
     max_distance_km: float | None = None,
     search: str | None = None,
 ) -> list[RoleMatch]:
-    """Open shortfalls this practitioner is eligible for, best first. Loaded fresh (not from the
-    snapshot): a practitioner must never be shown a shift they cannot take."""
+    """Open shortfalls this practitioner is eligible for, best first. The practitioner is loaded
+    fresh (not from the snapshot): they must never be shown a shift they cannot take. On PostgreSQL
+    the practitioner and the shifts are read in one statement each (matching.fresh)."""
     now = timezone.now()
-    (person,) = adapter.load_practitioners(now=now, practitioner_ids=[practitioner.id])
+    ward_name = None
+    if search:
+        resolved = resolve_setting(search)
+        if resolved.is_resolved:
+            setting = resolved.canonical
+        else:
+            ward_name = search.strip()
+    if fresh.is_available():
+        caller = fresh.load_caller(practitioner.id, now=now)
+        if caller is None:
+            return []
+        person, exclude = caller.person, caller.booked_shortfalls
+    else:
+        people = adapter.load_practitioners(now=now, practitioner_ids=[practitioner.id])
+        if not people:
+            return []
+        (person,), exclude = people, None
     radius = min(person.radius_km, max_distance_km) if max_distance_km else person.radius_km
-    lat_lo, lat_hi, lon_lo, lon_hi = _bounding_box(person.lat, person.lon, radius)
+    query = {
+        "now": now,
+        "box": _bounding_box(person.lat, person.lon, radius),
+        "starts_after": starts_after,
+        "starts_before": starts_before,
+        "setting": setting,
+        "ward_name": ward_name,
+    }
+    if exclude is not None:
+        rows = fresh.open_shifts(
+            role_id=practitioner.role_id,
+            band=practitioner.band,
+            exclude=exclude,
+            limit=ROLES_SCAN_LIMIT,
+            **query,
+        )
+    else:
+        rows = _open_shifts_orm(practitioner=practitioner, **query)
+    if not rows:
+        return []
+    policies = adapter.policy_cache.get({s.trust_id for s, _ in rows})
+    wards = adapter.ward_cache.get({s.ward_id for s, _ in rows})
+    engine_rows = [
+        adapter.engine_shortfall(
+            s,
+            role=policies.role_codes[s.role_id],
+            requires=adapter.required_credentials(
+                policies.requirements,
+                setting=wards[s.ward_id].setting,
+                role_id=s.role_id,
+                trust_id=s.trust_id,
+            ),
+            competences=competences,
+        )
+        for s, competences in rows
+    ]
+    pool = PractitionerPool([person], wards.values(), now)
+    # One vectorised pass per trust policy: the practitioner against all its shifts at once.
+    by_engine_ward = {e.ward: wards[s.ward_id] for (s, _), e in zip(rows, engine_rows, strict=True)}
+    by_trust: dict[int, list[int]] = {}
+    for k, (shortfall, _) in enumerate(rows):
+        by_trust.setdefault(shortfall.trust_id, []).append(k)
+    scored = []
+    for trust_id, ks in by_trust.items():
+        rules, weights = policies.by_trust[trust_id]
+        chosen, pairs = score_roles([engine_rows[k] for k in ks], by_engine_ward, pool, rules, weights)
+        for j, k in enumerate(chosen.tolist()):
+            scored.append((float(pairs.scores[j]), rows[ks[k]][0], engine_rows[ks[k]], pairs, j))
+    scored.sort(key=lambda row: (-row[0], row[1].starts_at, row[1].id))
+    now_seconds = float(epoch(now))
+
+    def explainer(
+        shortfall: ShortfallModel | fresh.ShiftRow,
+        engine_shortfall: engine.Shortfall,
+        pairs: ScoredPairs,
+        j: int,
+    ):
+        weights = policies.by_trust[shortfall.trust_id][1]
+        ward = by_engine_ward[engine_shortfall.ward]
+        return lambda: candidate_at(engine_shortfall, ward, pool, pairs, j, weights, now_seconds)
+
+    return [
+        RoleMatch(
+            shift=shortfall,
+            ward=wards[shortfall.ward_id],
+            role=engine_shortfall.role,
+            score=score,
+            explain=explainer(shortfall, engine_shortfall, pairs, j),
+        )
+        for score, shortfall, engine_shortfall, pairs, j in scored
+    ]
+
+
+def _open_shifts_orm(
+    *,
+    practitioner: PractitionerModel,
+    now: dt.datetime,
+    box: tuple[float, float, float, float],
+    starts_after: dt.datetime | None,
+    starts_before: dt.datetime | None,
+    setting: str | None,
+    ward_name: str | None,
+) -> list[tuple[ShortfallModel, frozenset[str]]]:
+    """fresh.open_shifts through the ORM, for databases other than PostgreSQL (the SQLite demo)."""
+    lat_lo, lat_hi, lon_lo, lon_hi = box
     shortfalls: QuerySet[ShortfallModel] = (
         ShortfallModel.objects.filter(
             status__in=ShortfallModel.OPEN_STATUSES,
@@ -110,49 +219,16 @@ def roles_for(
         shortfalls = shortfalls.filter(starts_at__lt=starts_before)
     if setting:
         shortfalls = shortfalls.filter(ward__setting__code=setting)
-    if search:
-        resolved = resolve_setting(search)
-        if resolved.is_resolved:
-            shortfalls = shortfalls.filter(ward__setting__code=resolved.canonical)
-        else:
-            shortfalls = shortfalls.filter(ward__name__icontains=search.strip())
+    if ward_name:
+        shortfalls = shortfalls.filter(ward__name__icontains=ward_name)
     rows = list(shortfalls[:ROLES_SCAN_LIMIT])
-    if not rows:
-        return []
-    engine_rows = adapter.engine_shortfalls(rows)
-    wards = adapter.ward_cache.get()
-    pool = PractitionerPool([person], wards.values(), now)
-    trusts = {t.id: t for t in Trust.objects.filter(id__in={s.trust_id for s in rows})}
-    policies = {tid: (adapter.rules_for(t), adapter.weights_for(t)) for tid, t in trusts.items()}
-    # One vectorised pass per trust policy: the practitioner against all its shifts at once.
-    by_engine_ward = {e.ward: wards[s.ward_id] for s, e in zip(rows, engine_rows, strict=True)}
-    by_trust: dict[int, list[int]] = {}
-    for k, shortfall in enumerate(rows):
-        by_trust.setdefault(shortfall.trust_id, []).append(k)
-    scored = []
-    for trust_id, ks in by_trust.items():
-        rules, weights = policies[trust_id]
-        chosen, pairs = score_roles([engine_rows[k] for k in ks], by_engine_ward, pool, rules, weights)
-        for j, k in enumerate(chosen.tolist()):
-            scored.append((float(pairs.scores[j]), rows[ks[k]], engine_rows[ks[k]], pairs, j))
-    scored.sort(key=lambda row: (-row[0], row[1].starts_at, row[1].id))
-    now_seconds = float(epoch(now))
-
-    def explainer(shortfall: ShortfallModel, engine_shortfall: engine.Shortfall, pairs: ScoredPairs, j: int):
-        weights = policies[shortfall.trust_id][1]
-        ward = by_engine_ward[engine_shortfall.ward]
-        return lambda: candidate_at(engine_shortfall, ward, pool, pairs, j, weights, now_seconds)
-
-    return [
-        RoleMatch(
-            shortfall=shortfall,
-            ward=wards[shortfall.ward_id],
-            role=engine_shortfall.role,
-            score=score,
-            explain=explainer(shortfall, engine_shortfall, pairs, j),
-        )
-        for score, shortfall, engine_shortfall, pairs, j in scored
-    ]
+    competences: dict[int, set[str]] = defaultdict(set)
+    through = ShortfallModel.desired_competences.through
+    for shortfall_id, code in through.objects.filter(shortfall_id__in=[s.id for s in rows]).values_list(
+        "shortfall_id", "competence__code"
+    ):
+        competences[shortfall_id].add(code)
+    return [(s, frozenset(competences.get(s.id, ()))) for s in rows]
 
 
 def preview_assignment(
