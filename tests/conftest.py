@@ -46,13 +46,13 @@ def _taxonomy(request):
 @pytest.fixture(autouse=True)
 def _fresh_matching_snapshot():
     """The matching snapshot is per process and lives SNAPSHOT_TTL seconds: tests start without one."""
-    from matching.candidates import snapshot, ward_cache
+    from matching.candidates import policy_cache, snapshot, ward_cache
 
-    snapshot.invalidate()
-    ward_cache.invalidate()
+    for cache in (snapshot, ward_cache, policy_cache):
+        cache.invalidate()
     yield
-    snapshot.invalidate()
-    ward_cache.invalidate()
+    for cache in (snapshot, ward_cache, policy_cache):
+        cache.invalidate()
 
 
 @pytest.fixture(scope="session", autouse=True)
