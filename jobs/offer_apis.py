@@ -6,6 +6,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from backend.core.errors import NotFound
 from backend.core.idempotency import idempotent
 from backend.core.permissions import IsPractitioner
 from backend.core.schema import documents_errors
@@ -74,6 +75,13 @@ class OfferFilter(django_filters.FilterSet):
         return opened if value else queryset.exclude(id__in=opened.values("id"))
 
 
+def _offer_id(pk: str | None) -> int:
+    try:
+        return int(pk)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+
+
 class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """A practitioner's offer inbox. Opening an offer marks it viewed."""
 
@@ -99,7 +107,8 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @extend_schema(request=None, responses={201: BookingSerializer})
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
-        booking = accept_offer(offer_id=self.get_object().id, practitioner=request.user.practitioner)
+        # The service finds the offer among the caller's own (anyone else's is a 404), under its locks.
+        booking = accept_offer(offer_id=_offer_id(pk), practitioner=request.user.practitioner)
         return Response(BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
 
     @documents_errors(409, 410)  # withdrawn or already answered / expired

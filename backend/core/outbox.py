@@ -30,6 +30,16 @@ def enqueue(task: str, *, queue: str = "", **kwargs) -> OutboxMessage:
     return message
 
 
+def enqueue_many(task: str, kwargs_list: list[dict], *, queue: str = "") -> list[OutboxMessage]:
+    """``enqueue`` for several messages of one task: one INSERT, and one publish call after commit."""
+    messages = OutboxMessage.objects.bulk_create(
+        [OutboxMessage(task=task, kwargs=kwargs, queue=queue) for kwargs in kwargs_list]
+    )
+    if messages:
+        transaction.on_commit(lambda: publish([message.id for message in messages]))
+    return messages
+
+
 def _send(message: OutboxMessage) -> None:
     from backend.celery import app
 

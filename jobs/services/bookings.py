@@ -12,6 +12,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from backend.accounts.models import User
@@ -43,12 +44,17 @@ def check_working_time(*, practitioner: Practitioner, starts_at: dt.datetime, en
     """Overlap, minimum rest either side and the rolling 7-day hours cap against the practitioner's
     active bookings. Call with the practitioner row locked."""
     rest = dt.timedelta(hours=settings.STAFFING["MIN_REST_HOURS"])
-    active = Booking.objects.filter(practitioner=practitioner, status__in=ACTIVE_BOOKING_STATUSES)
-    nearby = list(
-        active.filter(starts_at__lt=ends_at + rest, ends_at__gt=starts_at - rest).values_list(
-            "id", "starts_at", "ends_at"
+    # One query for both questions: the bookings within the rest gap, and those starting in the
+    # 7 days either side (the windows the cap looks at); split below by the same conditions.
+    rows = list(
+        Booking.objects.filter(practitioner=practitioner, status__in=ACTIVE_BOOKING_STATUSES)
+        .filter(
+            Q(starts_at__lt=ends_at + rest, ends_at__gt=starts_at - rest)
+            | Q(starts_at__gte=starts_at - WEEK, starts_at__lt=starts_at + WEEK)
         )
+        .values_list("id", "starts_at", "ends_at")
     )
+    nearby = [row for row in rows if row[1] < ends_at + rest and row[2] > starts_at - rest]
     for booking_id, other_start, other_end in nearby:
         if other_start < ends_at and starts_at < other_end:
             raise OverlappingBooking(extra={"booking_id": booking_id})
@@ -61,11 +67,7 @@ def check_working_time(*, practitioner: Practitioner, starts_at: dt.datetime, en
         )
 
     cap = weekly_cap_hours(practitioner)
-    window = list(
-        active.filter(starts_at__gte=starts_at - WEEK, starts_at__lt=starts_at + WEEK).values_list(
-            "starts_at", "ends_at"
-        )
-    )
+    window = [(start, end) for _, start, end in rows if starts_at - WEEK <= start < starts_at + WEEK]
     shifts = sorted([*window, (starts_at, ends_at)])
     for window_start, _ in shifts:
         total = sum(_hours(s, e) for s, e in shifts if window_start <= s < window_start + WEEK)
@@ -82,9 +84,11 @@ def _format_gap(gap: dt.timedelta) -> str:
     return f"{minutes // 60} h {minutes % 60:02d} m"
 
 
-def refresh_fill_status(shortfall: Shortfall, *, now: dt.datetime) -> None:
-    """Set open / partially filled / filled from the active bookings. Call with the row locked."""
-    booked = shortfall.bookings.filter(status__in=ACTIVE_BOOKING_STATUSES).count()
+def refresh_fill_status(shortfall: Shortfall, *, now: dt.datetime, booked: int | None = None) -> None:
+    """Set open / partially filled / filled from the active bookings (``booked``: their number,
+    when the caller has just counted them under the same lock). Call with the row locked."""
+    if booked is None:
+        booked = shortfall.bookings.filter(status__in=ACTIVE_BOOKING_STATUSES).count()
     if booked >= shortfall.headcount:
         status, filled_at = Shortfall.Status.FILLED, shortfall.filled_at or now
     elif booked > 0:
@@ -105,19 +109,34 @@ def book_practitioner(
     booked_by: User | None = None,
 ) -> Booking:
     shortfall = Shortfall.objects.select_for_update().get(id=shortfall_id)
+    practitioner = Practitioner.objects.select_for_update().get(id=practitioner_id)
+    return book_locked(shortfall=shortfall, practitioner=practitioner, offer=offer, booked_by=booked_by)
+
+
+def book_locked(
+    *,
+    shortfall: Shortfall,
+    practitioner: Practitioner,
+    offer: Offer | None = None,
+    booked_by: User | None = None,
+) -> Booking:
+    """book_practitioner for a caller that already holds both row locks in its transaction, taken
+    in that order (accept_offer). ``shortfall``'s status is brought up to date in place."""
     if not shortfall.is_open:
         if shortfall.status == Shortfall.Status.FILLED:
             raise ShortfallFilled(extra={"shortfall_id": shortfall.id})
         raise ShortfallClosed(extra={"shortfall_id": shortfall.id, "status": shortfall.status})
-    active = shortfall.bookings.filter(status__in=ACTIVE_BOOKING_STATUSES)
-    if active.count() >= shortfall.headcount:
+    active = Booking.objects.filter(shortfall_id=shortfall.id, status__in=ACTIVE_BOOKING_STATUSES).aggregate(
+        booked=Count("id"), mine=Count("id", filter=Q(practitioner_id=practitioner.id))
+    )
+    booked = active["booked"]
+    if booked >= shortfall.headcount:
         raise ShortfallFilled(extra={"shortfall_id": shortfall.id})
-    if active.filter(practitioner_id=practitioner_id).exists():
+    if active["mine"]:
         raise OverlappingBooking(
             "The practitioner is already booked on this shift.", extra={"shortfall_id": shortfall.id}
         )
 
-    practitioner = Practitioner.objects.select_for_update().get(id=practitioner_id)
     check_working_time(practitioner=practitioner, starts_at=shortfall.starts_at, ends_at=shortfall.ends_at)
 
     now = timezone.now()
@@ -134,5 +153,5 @@ def book_practitioner(
     except IntegrityError as exc:
         # Only reachable if a writer bypassed this service: the database still refuses.
         raise OverlappingBooking(extra={"shortfall_id": shortfall.id}) from exc
-    refresh_fill_status(shortfall, now=now)
+    refresh_fill_status(shortfall, now=now, booked=booked + 1)
     return booking

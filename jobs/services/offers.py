@@ -16,17 +16,18 @@ from backend.core.errors import (
     OfferWithdrawn,
     ShortfallFilled,
 )
+from backend.organisations.models import Ward
 from backend.practitioners.models import Practitioner
 from jobs.models import Booking, Offer, Shortfall
-from jobs.services.bookings import book_practitioner
+from jobs.services.bookings import book_locked
 from jobs.services.cascade import hurry_cascade_if_holds_lapsed
 from matching.recheck import blockers_before_booking
 
 
 def _check_still_eligible(*, shortfall: Shortfall, practitioner: Practitioner, now: dt.datetime) -> None:
-    """Re-check every hard rule with fresh data (credentials may have lapsed since the offer), with
-    the practitioner's row locked. Working-time rules are book_practitioner's, with better errors."""
-    blockers = blockers_before_booking(shortfall=shortfall, practitioner_id=practitioner.id, now=now)
+    """Re-check every hard rule with fresh data (credentials may have lapsed since the offer), on
+    rows read under the locks. Working-time rules are the booking's, with better errors."""
+    blockers = blockers_before_booking(shortfall=shortfall, practitioner=practitioner, now=now)
     if blockers is None:
         raise NotEligible(
             "Your profile is not active.", extra={"blockers": [{"code": "status", "detail": "Not active"}]}
@@ -49,29 +50,32 @@ def withdraw_open_offers(*, shortfall_id: int, now: dt.datetime, reason: str) ->
         Offer.objects.filter(id__in=withdrawn, status__in=Offer.OPEN_STATUSES).update(
             status=Offer.Status.WITHDRAWN, responded_at=now, updated_at=now
         )
-        for offer_id in withdrawn:
-            outbox.enqueue(
-                "jobs.notify_offer_withdrawn", queue="notifications", offer_id=offer_id, reason=reason
-            )
+        outbox.enqueue_many(
+            "jobs.notify_offer_withdrawn",
+            [{"offer_id": offer_id, "reason": reason} for offer_id in withdrawn],
+            queue="notifications",
+        )
     return len(withdrawn)
 
 
 @transaction.atomic
 def accept_offer(*, offer_id: int, practitioner: Practitioner) -> Booking:
     now = timezone.now()
-    shortfall_id = (
-        Offer.objects.filter(id=offer_id, practitioner=practitioner)
-        .values_list("shortfall_id", flat=True)
-        .first()
-    )
-    if shortfall_id is None:
-        raise NotFound()
-    # Lock order everywhere: shortfall, then offers, then practitioner (no deadlocks).
+    # Lock order everywhere: shortfall, then offers, then practitioner (no deadlocks). The offer's
+    # shortfall is found and locked in one statement; an offer that is not theirs finds nothing.
     shortfall = (
         Shortfall.objects.select_for_update(of=("self",))
-        .select_related("ward__setting", "ward__trust", "trust", "role")
-        .get(id=shortfall_id)
+        .select_related("role")
+        .filter(offers__id=offer_id, offers__practitioner=practitioner)
+        .first()
     )
+    if shortfall is None:
+        raise NotFound()
+    # Its ward with the ward's setting and trust (the shortfall's trust), in a second small query:
+    # one statement joining all of them costs PostgreSQL more to plan than both of these together.
+    shortfall.ward = Ward.objects.select_related("setting", "trust").get(id=shortfall.ward_id)
+    if shortfall.trust_id == shortfall.ward.trust_id:
+        shortfall.trust = shortfall.ward.trust
     offer = Offer.objects.select_for_update().get(id=offer_id)
     if offer.status == Offer.Status.WITHDRAWN:
         raise (
@@ -85,16 +89,18 @@ def accept_offer(*, offer_id: int, practitioner: Practitioner) -> Booking:
         raise OfferExpired(extra={"offer_id": offer.id, "expired_at": offer.expires_at.isoformat()})
     if offer.status not in Offer.OPEN_STATUSES:
         raise OfferAlreadyAnswered(extra={"offer_id": offer.id, "status": offer.status})
-    _check_still_eligible(shortfall=shortfall, practitioner=practitioner, now=now)
-
-    booking = book_practitioner(
-        shortfall_id=shortfall.id, practitioner_id=practitioner.id, offer=offer, booked_by=practitioner.user
+    locked = (
+        Practitioner.objects.select_for_update(of=("self",)).select_related("role").get(id=practitioner.id)
     )
+    locked.user = practitioner.user  # the caller's own user row, for the response's name
+    _check_still_eligible(shortfall=shortfall, practitioner=locked, now=now)
+
+    booking = book_locked(shortfall=shortfall, practitioner=locked, offer=offer, booked_by=practitioner.user)
     Offer.objects.filter(id=offer.id).update(status=Offer.Status.ACCEPTED, responded_at=now, updated_at=now)
-    shortfall.refresh_from_db(fields=["status"])
-    if shortfall.status == Shortfall.Status.FILLED:
+    if shortfall.status == Shortfall.Status.FILLED:  # brought up to date by the booking
         withdraw_open_offers(shortfall_id=shortfall.id, now=now, reason="filled")
-        Shortfall.objects.filter(id=shortfall.id).update(next_wave_at=None)
+        if shortfall.next_wave_at is not None:
+            Shortfall.objects.filter(id=shortfall.id).update(next_wave_at=None)
     after_booking_change(booking=booking, event="booking_confirmed")
     return booking
 
@@ -102,8 +108,7 @@ def accept_offer(*, offer_id: int, practitioner: Practitioner) -> Booking:
 def after_booking_change(*, booking: Booking, event: str) -> None:
     """Messages for a confirmed or cancelled booking (practitioner, trust systems, fill-rate rollups)."""
     outbox.enqueue("jobs.notify_booking", queue="notifications", booking_id=booking.id, event=event)
-    trust_id = Shortfall.objects.filter(id=booking.shortfall_id).values_list("trust_id", flat=True).get()
-    refresh_fill_rates(trust_id=trust_id, starts_at=booking.starts_at)
+    refresh_fill_rates(trust_id=booking.shortfall.trust_id, starts_at=booking.starts_at)
 
 
 def refresh_fill_rates(*, trust_id: int, starts_at: dt.datetime) -> None:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from backend.core.models import OutboxMessage
 from jobs.models import Booking, Offer, Shortfall
+from jobs.services.offers import accept_offer
 from tests import factories as f
 from tests.jobs.conftest import qualified, shift
 
@@ -172,3 +176,31 @@ def test_decline_replay_with_a_different_body_is_422(ward, client_for):
 
     assert (mismatch.status_code, mismatch.json()["code"]) == (422, "idempotency_key_reused")
     assert Offer.objects.get(id=offer.id).decline_reason == "Childcare"
+
+
+def test_accept_locks_shortfall_then_offer_then_practitioner_before_rechecking_eligibility(ward):
+    nurse = qualified(ward.trust.agency)
+    offer = _offer(shift(ward, in_hours=48), nurse)
+
+    with CaptureQueriesContext(connection) as queries:
+        accept_offer(offer_id=offer.id, practitioner=nurse)
+
+    sql = [q["sql"] for q in queries]
+    locked = [re.search(r'FROM "(\w+)"', s).group(1) for s in sql if "FOR UPDATE" in s]
+    first_credential_read = next(i for i, s in enumerate(sql) if 'FROM "practitioners_credential"' in s)
+    last_lock = max(i for i, s in enumerate(sql) if "FOR UPDATE" in s)
+    assert locked == ["jobs_shortfall", "jobs_offer", "practitioners_practitioner"]
+    assert last_lock < first_credential_read
+
+
+def test_accept_of_another_practitioners_offer_is_404_and_books_nothing(ward, client_for):
+    offer = _offer(shift(ward, in_hours=48), qualified(ward.trust.agency))
+    someone_else = qualified(ward.trust.agency)
+
+    response = client_for(someone_else.user).post(f"/api/v1/offers/{offer.id}/accept/")
+    not_a_number = client_for(someone_else.user).post("/api/v1/offers/abc/accept/")
+
+    assert (response.status_code, response.json()["code"]) == (404, "not_found")
+    assert (not_a_number.status_code, not_a_number.json()["code"]) == (404, "not_found")
+    assert not Booking.objects.exists()
+    assert Offer.objects.get(id=offer.id).status == Offer.Status.SENT

@@ -140,6 +140,11 @@ def _random_case(rng: random.Random, world, now: dt.datetime):
     return shortfall, practitioner
 
 
+def _with_role(practitioner):
+    """The practitioner as accept_offer locks it (with its role)."""
+    return Practitioner.objects.select_related("role").get(id=practitioner.id)
+
+
 def _loaded(shortfall):
     """The shortfall as accept_offer loads it (locked, with ward, ward's setting and trust, role)."""
     from jobs.models import Shortfall
@@ -159,7 +164,9 @@ def test_targeted_recheck_names_the_same_blockers_as_the_general_adapter(world):
         shortfall = _loaded(shortfall)
 
         general = _general_blockers(shortfall, practitioner.id, now)
-        targeted = blockers_before_booking(shortfall=shortfall, practitioner_id=practitioner.id, now=now)
+        targeted = blockers_before_booking(
+            shortfall=shortfall, practitioner=_with_role(practitioner), now=now
+        )
 
         assert targeted == general, (shortfall.id, practitioner.id)
         if targeted is None:
@@ -172,14 +179,13 @@ def test_targeted_recheck_names_the_same_blockers_as_the_general_adapter(world):
     assert inactive > 0 and eligible > 0
 
 
-def test_recheck_takes_four_queries_and_locks_the_practitioner(world):
+def test_recheck_reads_three_small_queries_and_takes_no_lock_of_its_own(world):
     shortfall = _loaded(f.shift(world["wards"][0], in_hours=48))
-    nurse = f.qualified_practitioner(world["agency"])
+    nurse = _with_role(f.qualified_practitioner(world["agency"]))
 
     with CaptureQueriesContext(connection) as queries:
-        blockers = blockers_before_booking(shortfall=shortfall, practitioner_id=nurse.id, now=timezone.now())
+        blockers = blockers_before_booking(shortfall=shortfall, practitioner=nurse, now=timezone.now())
 
     assert [(b.code, b.detail) for b in blockers] == [("credential", "No ILS on file")]
-    assert len(queries) == 4
-    locks = [q["sql"] for q in queries if "FOR UPDATE" in q["sql"]]
-    assert len(locks) == 1 and 'FROM "practitioners_practitioner"' in locks[0]
+    assert len(queries) == 3
+    assert not [q["sql"] for q in queries if "FOR UPDATE" in q["sql"]]
