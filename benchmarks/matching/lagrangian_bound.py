@@ -14,7 +14,10 @@ duals each practitioner has only a handful of them.
 
 With the LP's optimal headcount duals, UB(u) <= the compact LP bound (given u, that LP's part for a
 practitioner is a relaxation of the same rota problem); min over u of UB(u) is the bound of the
-rota (Dantzig-Wolfe) formulation. It is still a relaxation bound, not the optimum.
+rota (Dantzig-Wolfe) formulation. It is still a relaxation bound, not the optimum. Tried and left
+out: Polyak subgradient steps from the LP's duals (step scales 0.01-0.5) and a smoothed rota
+master LP by column generation both only raised UB(u) in 5-10 steps (the duals are highly
+degenerate: many alternative maximising rotas), so the benchmark reports UB at the LP's duals.
 
 Written separately from ``matching.engine``: the rules are read the way the independent checker
 (checker.py, next to this file) reads them: its time parsing, rest and weekly cap; every rota this
@@ -151,7 +154,7 @@ def best_rota(problem: RotaProblem, node_limit: int = NODE_LIMIT) -> BestRota:
 class LagrangianBound:
     value: float
     multipliers: np.ndarray  # per shortfall, in the instance's order
-    usage: np.ndarray  # per shortfall: how many maximising rotas take it (for subgradient steps)
+    usage: np.ndarray  # per shortfall: how many maximising rotas take it (headcount - usage: a subgradient)
     practitioners: int  # with at least one edge of positive reduced cost
     items: int  # such edges
     inexact: int  # practitioners bounded without an exact search (node limit)
@@ -237,41 +240,6 @@ def lagrangian_bound(
         if verify and len(chosen) > 1:
             rules.verify(p, shortfall[chosen].tolist())
     return LagrangianBound(total, u, usage, len(bounds) - 1, len(positive), inexact, rotas)
-
-
-def improve_by_subgradient(
-    rules: RotaRules,
-    shortfall: np.ndarray,
-    practitioner: np.ndarray,
-    score: np.ndarray,
-    start: LagrangianBound,
-    lower_bound: float,
-    *,
-    steps: int = 5,
-    step_scale: float = 0.5,
-    verify: bool = True,
-) -> tuple[LagrangianBound, list[float]]:
-    """A few Polyak subgradient steps from ``start``; every u >= 0 is a valid bound, keep the least."""
-    best, current, history = start, start, [start.value]
-    scale = step_scale
-    for _ in range(steps):
-        gradient = rules.headcount - current.usage  # d UB / d u_s
-        # Multipliers already at zero with spare seats cannot go lower.
-        gradient[(current.multipliers <= 0) & (gradient > 0)] = 0.0
-        norm = float(gradient @ gradient)
-        if norm == 0:
-            break
-        step = scale * (current.value - lower_bound) / norm
-        trial = lagrangian_bound(
-            rules, shortfall, practitioner, score, current.multipliers - step * gradient, verify=verify
-        )
-        history.append(trial.value)
-        if trial.value < best.value:
-            best = trial
-        else:
-            scale /= 2
-        current = trial
-    return best, history
 
 
 def bound_for_result(
