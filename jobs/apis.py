@@ -12,7 +12,12 @@ from backend.core.permissions import IsStaff
 from backend.core.schema import documents_errors
 from jobs.models import Shortfall
 from jobs.selectors import shortfall_rows, shortfalls_for, with_fill_counts
-from jobs.serializers import ShortfallCancelSerializer, ShortfallCreateSerializer, ShortfallSerializer
+from jobs.serializers import (
+    ShortfallCancelSerializer,
+    ShortfallCreateSerializer,
+    ShortfallSerializer,
+    shortfall_list_json,
+)
 from jobs.services.shortfalls import cancel_shortfall, post_shortfall
 
 
@@ -44,7 +49,7 @@ class ShortfallViewSet(
         shortfalls = self.filter_queryset(shortfalls_for(request.user)).order_by("starts_at", "id")
         page_ids = self.paginate_queryset(shortfalls.values_list("id", flat=True))
         return self.get_paginated_response(
-            ShortfallSerializer(shortfall_rows(list(page_ids)), many=True).data
+            [shortfall_list_json(row) for row in shortfall_rows(list(page_ids))]
         )
 
     def get_serializer_class(self):

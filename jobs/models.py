@@ -104,6 +104,8 @@ class Shortfall(BaseModel):
             models.Index(fields=["ward", "starts_at"]),
             # The list's order: an agency's page walks it instead of sorting all 250,000 shortfalls.
             models.Index(fields=["starts_at", "id"], name="shortfall_list_order"),
+            # A trust's list: its page walks this (a few of its wards: filtering by ward as it goes).
+            models.Index(fields=["trust", "starts_at", "id"], name="shortfall_trust_list_order"),
             # Roles for you: the open shifts of the wards near a practitioner, soonest first.
             models.Index(
                 fields=["ward", "starts_at"],

@@ -49,6 +49,46 @@ class ShortfallSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+_datetime = serializers.DateTimeField()
+_money = serializers.DecimalField(max_digits=7, decimal_places=2)
+
+
+def shortfall_list_json(row: dict) -> dict:
+    """What ShortfallSerializer writes, from a ``selectors.shortfall_rows`` row, without the
+    per-field machinery (a page of 50 cost ~10 ms through the serializer; a test keeps them equal)."""
+
+    def when(value):
+        return None if value is None else _datetime.to_representation(value)
+
+    def money(value):
+        return None if value is None else _money.to_representation(value)
+
+    return {
+        "id": row["id"],
+        "trust": row["trust_id"],
+        "ward": row["ward_id"],
+        "role": row["role__code"],
+        "min_band": row["min_band"],
+        "headcount": row["headcount"],
+        "booked_count": row["booked_count"],
+        "starts_at": when(row["starts_at"]),
+        "ends_at": when(row["ends_at"]),
+        "shift_type": row["shift_type"],
+        "required_competences": row["required_competences"],
+        "desired_competences": row["desired_competences"],
+        "gender_requirement": row["gender_requirement"],
+        "hourly_rate": money(row["hourly_rate"]),
+        "rate_cap": money(row["rate_cap"]),
+        "notes": row["notes"],
+        "external_reference": row["external_reference"],
+        "status": row["status"],
+        "posted_at": when(row["posted_at"]),
+        "cancelled_at": when(row["cancelled_at"]),
+        "cancel_reason": row["cancel_reason"],
+        "filled_at": when(row["filled_at"]),
+    }
+
+
 class ShortfallCreateSerializer(serializers.Serializer):
     ward = serializers.PrimaryKeyRelatedField(queryset=Ward.objects.none())
     role = serializers.SlugRelatedField(slug_field="code", queryset=Role.objects.all())
