@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 
 from django.db import transaction
 from django.db.models import F
@@ -22,22 +23,44 @@ from backend.core.models import OutboxMessage
 logger = logging.getLogger(__name__)
 STRAGGLER_AGE = dt.timedelta(seconds=30)
 RELAY_BATCH = 500
+PUBLISH_CHUNK = 50
 
 
 def enqueue(task: str, *, queue: str = "", **kwargs) -> OutboxMessage:
     message = OutboxMessage.objects.create(task=task, kwargs=kwargs, queue=queue)
-    transaction.on_commit(lambda: publish([message.id]))
+    _publish_after_commit([message.id])
     return message
 
 
 def enqueue_many(task: str, kwargs_list: list[dict], *, queue: str = "") -> list[OutboxMessage]:
-    """``enqueue`` for several messages of one task: one INSERT, and one publish call after commit."""
+    """``enqueue`` for several messages of one task, in one INSERT."""
     messages = OutboxMessage.objects.bulk_create(
         [OutboxMessage(task=task, kwargs=kwargs, queue=queue) for kwargs in kwargs_list]
     )
-    if messages:
-        transaction.on_commit(lambda: publish([message.id for message in messages]))
+    _publish_after_commit([message.id for message in messages])
     return messages
+
+
+# The messages of one transaction are published together, in one batch, by whichever of its commit
+# hooks runs first (the rest find nothing left): a request that enqueues five messages pays for one
+# relay transaction, not five. Per thread, as connections are. An id whose row was rolled back with
+# a savepoint, or whose transaction rolled back, is simply not found by publish().
+_pending = threading.local()
+
+
+def _publish_after_commit(message_ids: list[int]) -> None:
+    if not message_ids:
+        return
+    if not hasattr(_pending, "ids"):
+        _pending.ids = []
+    _pending.ids.extend(message_ids)
+    transaction.on_commit(_publish_pending)
+
+
+def _publish_pending() -> None:
+    message_ids, _pending.ids = getattr(_pending, "ids", []), []
+    if message_ids:
+        publish(message_ids)
 
 
 def _send(message: OutboxMessage) -> None:
@@ -48,19 +71,19 @@ def _send(message: OutboxMessage) -> None:
 
 
 def publish(message_ids: list[int]) -> int:
-    """Publish the given unpublished messages; return how many went out. A broker error leaves
-    that row and the rest of the batch for the sweep (one timeout, not one per message). Each row is claimed with a row lock (SKIP LOCKED) so two relays never send
-    the same row at the same time."""
-    sent = 0
-    for message_id in message_ids:
-        with transaction.atomic():
-            message = (
-                OutboxMessage.objects.select_for_update(skip_locked=True)
-                .filter(id=message_id, published_at__isnull=True)
-                .first()
-            )
-            if message is None:
-                continue
+    """Publish the given unpublished messages; return how many went out. The batch is claimed with
+    row locks (SKIP LOCKED) so two relays never send the same row at the same time, and the sent
+    ones are marked in one UPDATE. A broker error leaves that row and the rest of the batch for the
+    sweep (one timeout, not one per message). If the process dies between a send and the mark, the
+    sweep sends those again: tasks are idempotent."""
+    sent: list[int] = []
+    with transaction.atomic():
+        messages = (
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(id__in=message_ids, published_at__isnull=True)
+            .order_by("id")
+        )
+        for message in messages:
             try:
                 _send(message)
             except Exception as exc:  # any broker/transport failure: leave it for the sweep
@@ -69,11 +92,12 @@ def publish(message_ids: list[int]) -> int:
                     attempts=F("attempts") + 1, last_error=f"{exc.__class__.__name__}: {exc}"[:300]
                 )
                 break
-            OutboxMessage.objects.filter(id=message.id).update(
+            sent.append(message.id)
+        if sent:
+            OutboxMessage.objects.filter(id__in=sent).update(
                 published_at=timezone.now(), attempts=F("attempts") + 1, last_error=""
             )
-            sent += 1
-    return sent
+    return len(sent)
 
 
 def relay_stragglers(*, older_than: dt.timedelta = STRAGGLER_AGE) -> int:
@@ -84,4 +108,11 @@ def relay_stragglers(*, older_than: dt.timedelta = STRAGGLER_AGE) -> int:
         .order_by("id")
         .values_list("id", flat=True)[:RELAY_BATCH]
     )
-    return publish(ids)
+    sent = 0
+    for start in range(0, len(ids), PUBLISH_CHUNK):  # a crash re-sends at most one chunk
+        chunk = ids[start : start + PUBLISH_CHUNK]
+        published = publish(chunk)
+        sent += published
+        if published < len(chunk):  # the broker failed (or another relay holds some): stop here
+            break
+    return sent

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -67,3 +68,23 @@ def test_broker_outage_leaves_the_row_and_the_sweep_publishes_it_once(broker_que
     assert (first_sweep, second_sweep) == (1, 0)
     assert message.published_at is not None
     assert broker_queue() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transactions_messages_go_out_in_one_relay_batch_and_a_rolled_back_savepoints_do_not(
+    broker_queue,
+):
+    with CaptureQueriesContext(connection) as queries:
+        with transaction.atomic():
+            first = outbox.enqueue("core.relay_outbox", queue="outbox-test")
+            with pytest.raises(RuntimeError), transaction.atomic():
+                outbox.enqueue("core.relay_outbox", queue="outbox-test")
+                raise RuntimeError("this part failed")
+            rest = outbox.enqueue_many("core.relay_outbox", [{}, {}], queue="outbox-test")
+
+    claims = [q for q in queries if "FOR UPDATE" in q["sql"] and "core_outboxmessage" in q["sql"]]
+    published = set(OutboxMessage.objects.filter(published_at__isnull=False).values_list("id", flat=True))
+    assert len(claims) == 1
+    assert published == {first.id, *(m.id for m in rest)}
+    assert OutboxMessage.objects.count() == 3
+    assert broker_queue() == 3
