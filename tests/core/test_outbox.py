@@ -74,13 +74,12 @@ def test_broker_outage_leaves_the_row_and_the_sweep_publishes_it_once(broker_que
 def test_a_transactions_messages_go_out_in_one_relay_batch_and_a_rolled_back_savepoints_do_not(
     broker_queue,
 ):
-    with CaptureQueriesContext(connection) as queries:
-        with transaction.atomic():
-            first = outbox.enqueue("core.relay_outbox", queue="outbox-test")
-            with pytest.raises(RuntimeError), transaction.atomic():
-                outbox.enqueue("core.relay_outbox", queue="outbox-test")
-                raise RuntimeError("this part failed")
-            rest = outbox.enqueue_many("core.relay_outbox", [{}, {}], queue="outbox-test")
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        first = outbox.enqueue("core.relay_outbox", queue="outbox-test")
+        with pytest.raises(RuntimeError), transaction.atomic():
+            outbox.enqueue("core.relay_outbox", queue="outbox-test")
+            raise RuntimeError("this part failed")
+        rest = outbox.enqueue_many("core.relay_outbox", [{}, {}], queue="outbox-test")
 
     claims = [q for q in queries if "FOR UPDATE" in q["sql"] and "core_outboxmessage" in q["sql"]]
     published = set(OutboxMessage.objects.filter(published_at__isnull=False).values_list("id", flat=True))
