@@ -141,17 +141,17 @@ def book_locked(
 
     now = timezone.now()
     try:
-        with transaction.atomic():
-            booking = Booking.objects.create(
-                shortfall=shortfall,
-                practitioner=practitioner,
-                offer=offer,
-                starts_at=shortfall.starts_at,
-                ends_at=shortfall.ends_at,
-                booked_by=booked_by,
-            )
+        booking = Booking.objects.create(
+            shortfall=shortfall,
+            practitioner=practitioner,
+            offer=offer,
+            starts_at=shortfall.starts_at,
+            ends_at=shortfall.ends_at,
+            booked_by=booked_by,
+        )
     except IntegrityError as exc:
-        # Only reachable if a writer bypassed this service: the database still refuses.
+        # Only reachable if a writer bypassed this service: the database still refuses. No savepoint
+        # around the INSERT: the error leaves the caller's atomic block, which rolls it all back.
         raise OverlappingBooking(extra={"shortfall_id": shortfall.id}) from exc
     refresh_fill_status(shortfall, now=now, booked=booked + 1)
     return booking
