@@ -6,6 +6,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from backend.core import listing_cache
 from backend.core.filters import IsoDateTimeFilter
 from backend.core.idempotency import idempotent
 from backend.core.permissions import IsStaff
@@ -19,6 +20,8 @@ from jobs.serializers import (
     shortfall_list_json,
 )
 from jobs.services.shortfalls import cancel_shortfall, post_shortfall
+
+LIST_CACHE_TTL = 300  # seconds; a cached page is exact until the listing version moves
 
 
 class ShortfallFilter(django_filters.FilterSet):
@@ -46,11 +49,19 @@ class ShortfallViewSet(
         )
 
     def list(self, request, *args, **kwargs):
-        shortfalls = self.filter_queryset(shortfalls_for(request.user)).order_by("starts_at", "id")
-        page_ids = self.paginate_queryset(shortfalls.values_list("id", flat=True))
-        return self.get_paginated_response(
-            [shortfall_list_json(row) for row in shortfall_rows(list(page_ids))]
-        )
+        version = listing_cache.read_version()  # before the data: see backend/core/listing_cache.py
+        visible = shortfalls_for(request.user)
+        # What the caller may see (the visibility query) and asked for (the URL: filters, page).
+        # A URL is stored only once it has answered 200, so a hit needs no filter validation.
+        key = (str(visible.query), request.build_absolute_uri())
+        body = listing_cache.get("shortfalls", version, *key)
+        if body is None:
+            shortfalls = self.filter_queryset(visible).order_by("starts_at", "id")
+            page_ids = self.paginate_queryset(shortfalls.values_list("id", flat=True))
+            rows = [shortfall_list_json(row) for row in shortfall_rows(list(page_ids))]
+            body = self.get_paginated_response(rows).data
+            listing_cache.put("shortfalls", version, body, *key, ttl=LIST_CACHE_TTL)
+        return Response(body)
 
     def get_serializer_class(self):
         if self.action == "create":

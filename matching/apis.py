@@ -9,7 +9,7 @@ from rest_framework.parsers import FileUploadParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.core import audit
+from backend.core import audit, listing_cache
 from backend.core.errors import NotFound, PermissionDenied, ValidationFailed
 from backend.core.pagination import Pagination
 from backend.core.permissions import IsAgencyStaff, IsPractitioner, IsStaff
@@ -17,7 +17,7 @@ from backend.organisations.selectors import trusts_for
 from backend.practitioners.models import Practitioner
 from backend.practitioners.selectors import practitioners_for
 from jobs.selectors import shortfall_visible_to
-from matching import services
+from matching import fresh, services
 from matching.history_import import MAX_BYTES, import_placement_history
 
 
@@ -109,6 +109,10 @@ class ShortfallCandidatesApi(APIView):
         return Response(CandidatesOutputSerializer(body).data)
 
 
+# Scores read "last worked N days ago": a cached page of roles is rebuilt at least this often.
+ROLES_CACHE_TTL = 60
+
+
 class RoleSerializer(serializers.Serializer):
     """The documented shape of one role; ``role_json`` writes the same JSON without the per-field
     machinery (a page of 50 cost ~5 ms through the serializer; a test keeps the two equal)."""
@@ -182,8 +186,20 @@ class RolesForYouApi(APIView):
         query = self.QuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        matches = services.roles_for(
-            practitioner=request.user.practitioner,
+        practitioner = request.user.practitioner
+        version = listing_cache.read_version()  # before the data: see backend/core/listing_cache.py
+        now = timezone.now()
+        caller = fresh.load_caller(practitioner.id, now=now) if fresh.is_available() else None
+        # The page depends on the caller's own data (read fresh above, every request), the open
+        # shifts and policies (the listing version), the URL, and time (first_start, ROLES_CACHE_TTL).
+        key = (repr(caller), request.build_absolute_uri())
+        cached = listing_cache.get("roles", version, *key) if caller is not None else None
+        if cached is not None and cached["until"] > now:
+            return Response(cached["body"])
+        roles = services.list_roles(
+            practitioner=practitioner,
+            caller=caller,
+            now=now,
             starts_after=params.get("starts_after"),
             starts_before=params.get("starts_before"),
             setting=params.get("setting"),
@@ -191,8 +207,14 @@ class RolesForYouApi(APIView):
             search=params.get("q"),
         )
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(matches, request, view=self)
-        return paginator.get_paginated_response([role_json(match) for match in page])
+        page = paginator.paginate_queryset(roles.matches, request, view=self)
+        body = paginator.get_paginated_response([role_json(match) for match in page]).data
+        if caller is not None:
+            until = now + dt.timedelta(seconds=ROLES_CACHE_TTL)
+            if roles.first_start is not None:
+                until = min(until, roles.first_start)
+            listing_cache.put("roles", version, {"body": body, "until": until}, *key, ttl=ROLES_CACHE_TTL)
+        return Response(body)
 
 
 class AssignmentPreviewApi(APIView):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from django.db.models import Count, QuerySet
@@ -85,19 +85,36 @@ def _bounding_box(lat: float, lon: float, km: float) -> tuple[float, float, floa
     return lat - dlat, lat + dlat, lon - dlon, lon + dlon
 
 
-def roles_for(
+def roles_for(*, practitioner: PractitionerModel, **filters) -> list[RoleMatch]:
+    """Open shortfalls this practitioner is eligible for, best first (see ``list_roles``)."""
+    return list_roles(practitioner=practitioner, **filters).matches
+
+
+@dataclass(frozen=True)
+class Roles:
+    matches: list[RoleMatch]
+    # The list holds until the first of the shifts it considered starts (a started shift leaves
+    # it, and the next one in start order may enter); None: it considered no shift.
+    first_start: dt.datetime | None
+
+
+def list_roles(
     *,
     practitioner: PractitionerModel,
+    caller: fresh.Caller | None = None,
+    now: dt.datetime | None = None,
     starts_after: dt.datetime | None = None,
     starts_before: dt.datetime | None = None,
     setting: str | None = None,
     max_distance_km: float | None = None,
     search: str | None = None,
-) -> list[RoleMatch]:
+) -> Roles:
     """Open shortfalls this practitioner is eligible for, best first. The practitioner is loaded
     fresh (not from the snapshot): they must never be shown a shift they cannot take. On PostgreSQL
-    the practitioner and the shifts are read in one statement each (matching.fresh)."""
-    now = timezone.now()
+    the practitioner (``caller``, unless given: see ``fresh.load_caller``) and the shifts are read
+    in one statement each (matching.fresh)."""
+    now = now or timezone.now()
+    none = Roles(matches=[], first_start=None)
     ward_name = None
     if search:
         resolved = resolve_setting(search)
@@ -106,14 +123,14 @@ def roles_for(
         else:
             ward_name = search.strip()
     if fresh.is_available():
-        caller = fresh.load_caller(practitioner.id, now=now)
+        caller = caller or fresh.load_caller(practitioner.id, now=now)
         if caller is None:
-            return []
+            return none
         person, exclude = caller.person, caller.booked_shortfalls
     else:
         people = adapter.load_practitioners(now=now, practitioner_ids=[practitioner.id])
         if not people:
-            return []
+            return none
         (person,), exclude = people, None
     radius = min(person.radius_km, max_distance_km) if max_distance_km else person.radius_km
     query = {
@@ -135,7 +152,7 @@ def roles_for(
     else:
         rows = _open_shifts_orm(practitioner=practitioner, **query)
     if not rows:
-        return []
+        return none
     policies = adapter.policy_cache.get({s.trust_id for s, _ in rows})
     wards = adapter.ward_cache.get({s.ward_id for s, _ in rows})
     engine_rows = [
@@ -177,7 +194,7 @@ def roles_for(
         ward = by_engine_ward[engine_shortfall.ward]
         return lambda: candidate_at(engine_shortfall, ward, pool, pairs, j, weights, now_seconds)
 
-    return [
+    matches = [
         RoleMatch(
             shift=shortfall,
             ward=wards[shortfall.ward_id],
@@ -187,6 +204,7 @@ def roles_for(
         )
         for score, shortfall, engine_shortfall, pairs, j in scored
     ]
+    return Roles(matches=matches, first_start=min(s.starts_at for s, _ in rows))
 
 
 def _open_shifts_orm(

@@ -196,6 +196,8 @@ class Ward(BaseModel):
         ordering = ["trust__name", "name"]
         constraints = [
             models.UniqueConstraint(fields=["trust", "name"], name="ward_name_unique_per_trust"),
+            # The target of jobs' composite key: a shortfall's ward belongs to the shortfall's trust.
+            models.UniqueConstraint(fields=["id", "trust"], name="ward_id_trust_unique"),
             models.CheckConstraint(
                 condition=Q(latitude__gte=-90, latitude__lte=90, longitude__gte=-180, longitude__lte=180),
                 name="ward_coordinates_valid",
