@@ -120,3 +120,14 @@ def test_cached_roles_drop_a_shift_once_it_has_started(roles_scene, client_for, 
     monkeypatch.setattr(timezone, "now", lambda: started)
 
     assert _role_ids(client) == [later.id]
+
+
+def test_every_listing_table_has_its_triggers():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT tgrelid::regclass::text FROM pg_trigger WHERE tgname LIKE %s",
+            ["%\\_listing\\_%"],
+        )
+        tables = {name for (name,) in cursor.fetchall()}
+
+    assert tables == set(listing_cache.LISTING_TABLES)
