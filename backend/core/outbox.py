@@ -13,8 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from contextlib import ExitStack
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -63,11 +64,11 @@ def _publish_pending() -> None:
         publish(message_ids)
 
 
-def _send(message: OutboxMessage) -> None:
+def _send(message: OutboxMessage, producer=None) -> None:
     from backend.celery import app
 
     options = {"queue": message.queue} if message.queue else {}
-    app.send_task(message.task, kwargs=message.kwargs, retry=False, **options)
+    app.send_task(message.task, kwargs=message.kwargs, retry=False, producer=producer, **options)
 
 
 def publish(message_ids: list[int]) -> int:
@@ -76,16 +77,27 @@ def publish(message_ids: list[int]) -> int:
     ones are marked in one UPDATE. A broker error leaves that row and the rest of the batch for the
     sweep (one timeout, not one per message). If the process dies between a send and the mark, the
     sweep sends those again: tasks are idempotent."""
+    from backend.celery import app
+
     sent: list[int] = []
-    with transaction.atomic():
+    with transaction.atomic(), ExitStack() as producing:
+        if connection.vendor == "postgresql":
+            # Marking rows sent need not wait for the WAL flush: if a crash loses the mark, the
+            # sweep sends those messages again (tasks are idempotent). The caller's own transaction,
+            # the one that wrote the messages, committed durably before this runs.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
         messages = (
             OutboxMessage.objects.select_for_update(skip_locked=True)
             .filter(id__in=message_ids, published_at__isnull=True)
             .order_by("id")
         )
+        producer = None
         for message in messages:
             try:
-                _send(message)
+                if producer is None:  # one broker producer for the batch, taken when needed
+                    producer = producing.enter_context(app.producer_or_acquire())
+                _send(message, producer)
             except Exception as exc:  # any broker/transport failure: leave it for the sweep
                 logger.warning("outbox: could not publish %s (%s): %s", message.id, message.task, exc)
                 OutboxMessage.objects.filter(id=message.id).update(
