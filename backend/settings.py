@@ -185,6 +185,9 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Roles for you and the shortfall lists keep exact pages in the cache (backend/core/listing_cache.py);
+# off, every request builds its page (the load benchmark measures both).
+LISTING_CACHE = env_bool("LISTING_CACHE", default=True)
 
 # --- REST framework ----------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
@@ -54,7 +55,7 @@ class Version:
 def read_version() -> Version | None:
     """The current listing version, read before any of the listing's data; None: do not cache."""
     global _settled
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
+    if not settings.LISTING_CACHE or connection.vendor != "postgresql" or connection.in_atomic_block:
         return None  # inside a transaction this session may itself hold a write lock
     with connection.cursor() as cursor:
         cursor.execute("SELECT last_value FROM listing_version")

@@ -10,6 +10,8 @@
 #                    LOAD_RESEED=1 drops and seeds it again
 #   LOAD_DURATION    wrk -d per run (default 20s); LOAD_USERS (default "50 200"); LOAD_THREADS (2)
 #   LOAD_WORKERS     gunicorn sync workers (default 4); LOAD_PORT (default 8765)
+#   LISTING_CACHE    false: roles for you and the lists build every page (default true: exact
+#                    cached pages, backend/core/listing_cache.py); the table's heading says which
 #   DATABASE_URL / REDIS_URL / CELERY_BROKER_URL   the servers (scripts/services.sh finds or starts them)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -107,10 +109,13 @@ for n in $users; do
     done
 done
 
-"$py" - "$results" "$workers" "$duration" "$size" <<'PY'
+"$py" - "$results" "$workers" "$duration" "$size" "${LISTING_CACHE:-true}" <<'PY'
 import json, sys
 rows = [json.loads(line) for line in open(sys.argv[1])]
-print(f"gunicorn {sys.argv[2]} sync workers; wrk -t2 -d{sys.argv[3]} per row; seed_demo --size {sys.argv[4]}\n")
+print(
+    f"gunicorn {sys.argv[2]} sync workers; wrk -t2 -d{sys.argv[3]} per row; seed_demo --size {sys.argv[4]}; "
+    f"LISTING_CACHE={sys.argv[5]}\n"
+)
 print("| endpoint | users | requests | req/s | % of ping | p50 ms | p95 ms | p99 ms | max ms | statuses | load avg |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
 for row in rows:

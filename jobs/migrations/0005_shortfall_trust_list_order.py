@@ -5,16 +5,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('jobs', '0004_shortfall_open_by_ward'),
-        ('organisations', '0003_cascade'),
+        ("jobs", "0004_shortfall_open_by_ward"),
+        ("organisations", "0003_cascade"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='shortfall',
-            index=models.Index(fields=['trust', 'starts_at', 'id'], name='shortfall_trust_list_order'),
+            model_name="shortfall",
+            index=models.Index(fields=["trust", "starts_at", "id"], name="shortfall_trust_list_order"),
         ),
     ]
