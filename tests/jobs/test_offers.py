@@ -187,7 +187,7 @@ def test_accept_locks_shortfall_then_offer_then_practitioner_before_rechecking_e
 
     sql = [q["sql"] for q in queries]
     locked = [re.search(r'FROM "(\w+)"', s).group(1) for s in sql if "FOR UPDATE" in s]
-    first_credential_read = next(i for i, s in enumerate(sql) if 'FROM "practitioners_credential"' in s)
+    first_credential_read = next(i for i, s in enumerate(sql) if "practitioners_credential" in s)
     last_lock = max(i for i, s in enumerate(sql) if "FOR UPDATE" in s)
     assert locked == ["jobs_shortfall", "jobs_offer", "practitioners_practitioner"]
     assert last_lock < first_credential_read
