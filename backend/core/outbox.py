@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections.abc import Iterable
 from contextlib import ExitStack
 
 from django.db import connection, transaction
@@ -33,10 +34,10 @@ def enqueue(task: str, *, queue: str = "", **kwargs) -> OutboxMessage:
     return message
 
 
-def enqueue_many(task: str, kwargs_list: list[dict], *, queue: str = "") -> list[OutboxMessage]:
-    """``enqueue`` for several messages of one task, in one INSERT."""
+def enqueue_many(messages: Iterable[tuple[str, str, dict]]) -> list[OutboxMessage]:
+    """``enqueue`` for several messages, each (task, queue, kwargs), in one INSERT."""
     messages = OutboxMessage.objects.bulk_create(
-        [OutboxMessage(task=task, kwargs=kwargs, queue=queue) for kwargs in kwargs_list]
+        [OutboxMessage(task=task, queue=queue, kwargs=kwargs) for task, queue, kwargs in messages]
     )
     _publish_after_commit([message.id for message in messages])
     return messages

@@ -12,7 +12,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from backend.accounts.models import User
@@ -40,20 +40,39 @@ def weekly_cap_hours(practitioner: Practitioner) -> int:
     )
 
 
+def _working_time_rows(*, starts_at: dt.datetime, ends_at: dt.datetime) -> Q:
+    """The bookings check_working_time looks at: those within the rest gap of the shift, and those
+    starting in the 7 days either side (the windows the cap looks at)."""
+    rest = dt.timedelta(hours=settings.STAFFING["MIN_REST_HOURS"])
+    return Q(starts_at__lt=ends_at + rest, ends_at__gt=starts_at - rest) | Q(
+        starts_at__gte=starts_at - WEEK, starts_at__lt=starts_at + WEEK
+    )
+
+
 def check_working_time(*, practitioner: Practitioner, starts_at: dt.datetime, ends_at: dt.datetime) -> None:
     """Overlap, minimum rest either side and the rolling 7-day hours cap against the practitioner's
     active bookings. Call with the practitioner row locked."""
-    rest = dt.timedelta(hours=settings.STAFFING["MIN_REST_HOURS"])
-    # One query for both questions: the bookings within the rest gap, and those starting in the
-    # 7 days either side (the windows the cap looks at); split below by the same conditions.
-    rows = list(
-        Booking.objects.filter(practitioner=practitioner, status__in=ACTIVE_BOOKING_STATUSES)
-        .filter(
-            Q(starts_at__lt=ends_at + rest, ends_at__gt=starts_at - rest)
-            | Q(starts_at__gte=starts_at - WEEK, starts_at__lt=starts_at + WEEK)
-        )
-        .values_list("id", "starts_at", "ends_at")
+    rows = Booking.objects.filter(practitioner=practitioner, status__in=ACTIVE_BOOKING_STATUSES).filter(
+        _working_time_rows(starts_at=starts_at, ends_at=ends_at)
     )
+    _check_working_time(
+        practitioner=practitioner,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        rows=list(rows.values_list("id", "starts_at", "ends_at")),
+    )
+
+
+def _check_working_time(
+    *,
+    practitioner: Practitioner,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    rows: list[tuple[int, dt.datetime, dt.datetime]],
+) -> None:
+    """check_working_time over (id, starts_at, ends_at) of the practitioner's active bookings, which
+    must include every one _working_time_rows selects (others are ignored by the same conditions)."""
+    rest = dt.timedelta(hours=settings.STAFFING["MIN_REST_HOURS"])
     nearby = [row for row in rows if row[1] < ends_at + rest and row[2] > starts_at - rest]
     for booking_id, other_start, other_end in nearby:
         if other_start < ends_at and starts_at < other_end:
@@ -86,7 +105,8 @@ def _format_gap(gap: dt.timedelta) -> str:
 
 def refresh_fill_status(shortfall: Shortfall, *, now: dt.datetime, booked: int | None = None) -> None:
     """Set open / partially filled / filled from the active bookings (``booked``: their number,
-    when the caller has just counted them under the same lock). Call with the row locked."""
+    when the caller has just counted them under the same lock); a filled shortfall's next cascade
+    wave is called off. Call with the row locked."""
     if booked is None:
         booked = shortfall.bookings.filter(status__in=ACTIVE_BOOKING_STATUSES).count()
     if booked >= shortfall.headcount:
@@ -97,7 +117,11 @@ def refresh_fill_status(shortfall: Shortfall, *, now: dt.datetime, booked: int |
         status, filled_at = Shortfall.Status.OPEN, None
     if (status, filled_at) != (shortfall.status, shortfall.filled_at):
         shortfall.status, shortfall.filled_at = status, filled_at
-        shortfall.save(update_fields=["status", "filled_at", "updated_at"])
+        fields = ["status", "filled_at", "updated_at"]
+        if status == Shortfall.Status.FILLED and shortfall.next_wave_at is not None:
+            shortfall.next_wave_at = None  # a filled shift sends no more waves
+            fields.append("next_wave_at")
+        shortfall.save(update_fields=fields)
 
 
 @transaction.atomic
@@ -126,18 +150,33 @@ def book_locked(
         if shortfall.status == Shortfall.Status.FILLED:
             raise ShortfallFilled(extra={"shortfall_id": shortfall.id})
         raise ShortfallClosed(extra={"shortfall_id": shortfall.id, "status": shortfall.status})
-    active = Booking.objects.filter(shortfall_id=shortfall.id, status__in=ACTIVE_BOOKING_STATUSES).aggregate(
-        booked=Count("id"), mine=Count("id", filter=Q(practitioner_id=practitioner.id))
+    # One query: the shift's active bookings (headcount, already booked) and the practitioner's
+    # that the working-time rules look at.
+    rows = list(
+        Booking.objects.filter(status__in=ACTIVE_BOOKING_STATUSES)
+        .filter(
+            Q(shortfall_id=shortfall.id)
+            | Q(
+                _working_time_rows(starts_at=shortfall.starts_at, ends_at=shortfall.ends_at),
+                practitioner=practitioner,
+            )
+        )
+        .values_list("id", "shortfall_id", "practitioner_id", "starts_at", "ends_at")
     )
-    booked = active["booked"]
+    on_shift = [row for row in rows if row[1] == shortfall.id]
+    booked = len(on_shift)
     if booked >= shortfall.headcount:
         raise ShortfallFilled(extra={"shortfall_id": shortfall.id})
-    if active["mine"]:
+    if any(row[2] == practitioner.id for row in on_shift):
         raise OverlappingBooking(
             "The practitioner is already booked on this shift.", extra={"shortfall_id": shortfall.id}
         )
-
-    check_working_time(practitioner=practitioner, starts_at=shortfall.starts_at, ends_at=shortfall.ends_at)
+    _check_working_time(
+        practitioner=practitioner,
+        starts_at=shortfall.starts_at,
+        ends_at=shortfall.ends_at,
+        rows=[(booking_id, start, end) for booking_id, _, who, start, end in rows if who == practitioner.id],
+    )
 
     now = timezone.now()
     try:

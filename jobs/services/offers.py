@@ -51,9 +51,8 @@ def withdraw_open_offers(*, shortfall_id: int, now: dt.datetime, reason: str) ->
             status=Offer.Status.WITHDRAWN, responded_at=now, updated_at=now
         )
         outbox.enqueue_many(
-            "jobs.notify_offer_withdrawn",
-            [{"offer_id": offer_id, "reason": reason} for offer_id in withdrawn],
-            queue="notifications",
+            ("jobs.notify_offer_withdrawn", "notifications", {"offer_id": offer_id, "reason": reason})
+            for offer_id in withdrawn
         )
     return len(withdrawn)
 
@@ -97,24 +96,30 @@ def accept_offer(*, offer_id: int, practitioner: Practitioner) -> Booking:
 
     booking = book_locked(shortfall=shortfall, practitioner=locked, offer=offer, booked_by=practitioner.user)
     Offer.objects.filter(id=offer.id).update(status=Offer.Status.ACCEPTED, responded_at=now, updated_at=now)
-    if shortfall.status == Shortfall.Status.FILLED:  # brought up to date by the booking
+    if shortfall.status == Shortfall.Status.FILLED:  # brought up to date (no next wave) by the booking
         withdraw_open_offers(shortfall_id=shortfall.id, now=now, reason="filled")
-        if shortfall.next_wave_at is not None:
-            Shortfall.objects.filter(id=shortfall.id).update(next_wave_at=None)
     after_booking_change(booking=booking, event="booking_confirmed")
     return booking
 
 
 def after_booking_change(*, booking: Booking, event: str) -> None:
     """Messages for a confirmed or cancelled booking (practitioner, trust systems, fill-rate rollups)."""
-    outbox.enqueue("jobs.notify_booking", queue="notifications", booking_id=booking.id, event=event)
-    refresh_fill_rates(trust_id=booking.shortfall.trust_id, starts_at=booking.starts_at)
+    outbox.enqueue_many(
+        [
+            ("jobs.notify_booking", "notifications", {"booking_id": booking.id, "event": event}),
+            _fill_rate_refresh(trust_id=booking.shortfall.trust_id, starts_at=booking.starts_at),
+        ]
+    )
 
 
 def refresh_fill_rates(*, trust_id: int, starts_at: dt.datetime) -> None:
     """The fill-rate rollup of the shift's trust-day is recomputed after commit (idempotent)."""
+    outbox.enqueue_many([_fill_rate_refresh(trust_id=trust_id, starts_at=starts_at)])
+
+
+def _fill_rate_refresh(*, trust_id: int, starts_at: dt.datetime) -> tuple[str, str, dict]:
     local_day = timezone.localtime(starts_at).date().isoformat()
-    outbox.enqueue("analytics.refresh_day", queue="analytics", trust_id=trust_id, day=local_day)
+    return "analytics.refresh_day", "analytics", {"trust_id": trust_id, "day": local_day}
 
 
 @transaction.atomic

@@ -79,7 +79,7 @@ def test_a_transactions_messages_go_out_in_one_relay_batch_and_a_rolled_back_sav
         with pytest.raises(RuntimeError), transaction.atomic():
             outbox.enqueue("core.relay_outbox", queue="outbox-test")
             raise RuntimeError("this part failed")
-        rest = outbox.enqueue_many("core.relay_outbox", [{}, {}], queue="outbox-test")
+        rest = outbox.enqueue_many([("core.relay_outbox", "outbox-test", {})] * 2)
 
     claims = [q for q in queries if "FOR UPDATE" in q["sql"] and "core_outboxmessage" in q["sql"]]
     published = set(OutboxMessage.objects.filter(published_at__isnull=False).values_list("id", flat=True))
