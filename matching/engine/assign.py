@@ -84,8 +84,8 @@ COMPONENT_MIP_OPTIONS: Mapping[str, object] = {
 # HiGHS's defaults: on its 8 largest, 1.5 s each, better incumbents in 6 (+1.4 in total score).
 DEFAULT_OPTIONS_FROM_COLUMNS = 2500
 # Components this large are improved by sub-MIPs over time windows instead (see _improve_by_windows):
-# on the 5 largest of 10,000 x 50,000 seed 1, 2 s each, +0.7 to +1.4 over the LP rounding where
-# one MIP over the whole component found +0.2 to +0.5 in the same time.
+# on the 5 largest of 10,000 x 50,000 seed 1, 1.5-2 s each, +0.7 to +1.4 over the LP rounding where
+# one MIP over the whole component found +0.1 to +0.6 in the same time.
 WINDOW_SEARCH_FROM_COLUMNS = 2500
 WINDOW_DAYS = 3.0
 WINDOW_STEP_DAYS = 1.5
