@@ -75,7 +75,8 @@ def accept_offer(*, offer_id: int, practitioner: Practitioner) -> Booking:
     shortfall.ward = Ward.objects.select_related("setting", "trust").get(id=shortfall.ward_id)
     if shortfall.trust_id == shortfall.ward.trust_id:
         shortfall.trust = shortfall.ward.trust
-    offer = Offer.objects.select_for_update().get(id=offer_id)
+    # Not the explanation (JSON with the ranking's reasons): the answer only needs these.
+    offer = Offer.objects.select_for_update().only("id", "status", "expires_at").get(id=offer_id)
     if offer.status == Offer.Status.WITHDRAWN:
         raise (
             ShortfallFilled(extra={"shortfall_id": shortfall.id})
