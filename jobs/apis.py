@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import django_filters
+from django.core.exceptions import EmptyResultSet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -22,6 +23,13 @@ from jobs.serializers import (
 from jobs.services.shortfalls import cancel_shortfall, post_shortfall
 
 LIST_CACHE_TTL = 300  # seconds; a cached page is exact until the listing version moves
+
+
+def _described(queryset) -> str:
+    try:
+        return str(queryset.query)
+    except EmptyResultSet:  # e.g. no wards at all: nothing to see
+        return "nothing"
 
 
 class ShortfallFilter(django_filters.FilterSet):
@@ -53,7 +61,7 @@ class ShortfallViewSet(
         visible = shortfalls_for(request.user)
         # What the caller may see (the visibility query) and asked for (the URL: filters, page).
         # A URL is stored only once it has answered 200, so a hit needs no filter validation.
-        key = (str(visible.query), request.build_absolute_uri())
+        key = (_described(visible), request.build_absolute_uri())
         body = listing_cache.get("shortfalls", version, *key)
         if body is None:
             shortfalls = self.filter_queryset(visible).order_by("starts_at", "id")

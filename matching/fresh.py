@@ -12,6 +12,8 @@ keeps the two paths equal.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import weakref
 from collections import namedtuple
 from dataclasses import dataclass
 
@@ -26,6 +28,32 @@ from matching.engine import model as engine
 
 def is_available() -> bool:
     return connection.vendor == "postgresql"
+
+
+# Both statements are planned once per database session (PREPARE), not on every request: planning
+# the LATERAL statement took 0.7 ms against 0.3 ms to run it.
+_prepared: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # raw connection -> names
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def _fetch_prepared(name: str, sql: str, params: dict) -> list[tuple]:
+    """Run ``sql`` (with %(name)s placeholders) as a prepared statement of this session."""
+    order: list[str] = []
+
+    def positional(match: re.Match) -> str:
+        if match.group(1) not in order:
+            order.append(match.group(1))
+        return f"${order.index(match.group(1)) + 1}"
+
+    body = _PLACEHOLDER.sub(positional, sql)
+    connection.ensure_connection()
+    names = _prepared.setdefault(connection.connection, set())
+    with connection.cursor() as cursor:
+        if name not in names:
+            cursor.execute(f"PREPARE {name} AS {body}")
+            names.add(name)
+        cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(order))})", [params[key] for key in order])
+        return cursor.fetchall()
 
 
 _PRACTITIONER_SQL = """
@@ -85,21 +113,21 @@ class Caller:
 
 def load_caller(practitioner_id: int, *, now: dt.datetime) -> Caller | None:
     """The practitioner as the engine sees them, read in one statement; None unless active."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _PRACTITIONER_SQL,
-            {
-                "id": practitioner_id,
-                "active_status": "active",
-                "now": now,
-                "since": now - adapter.BOOKED_LOOKBACK,
-                "do_not_book": PractitionerListing.Kind.DO_NOT_BOOK.value,
-                "active": list(ACTIVE_BOOKING_STATUSES),
-                "completed": Booking.Status.COMPLETED.value,
-                "no_show": Booking.Status.NO_SHOW.value,
-            },
-        )
-        row = cursor.fetchone()
+    rows = _fetch_prepared(
+        "matching_fresh_caller",
+        _PRACTITIONER_SQL,
+        {
+            "id": practitioner_id,
+            "active_status": "active",
+            "now": now,
+            "since": now - adapter.BOOKED_LOOKBACK,
+            "do_not_book": PractitionerListing.Kind.DO_NOT_BOOK.value,
+            "active": list(ACTIVE_BOOKING_STATUSES),
+            "completed": Booking.Status.COMPLETED.value,
+            "no_show": Booking.Status.NO_SHOW.value,
+        },
+    )
+    row = rows[0] if rows else None
     if row is None:
         return None
     (codes, expiries, competences, declared, preferred, dnb_trusts, dnb_wards) = row[13:20]
@@ -207,7 +235,6 @@ def open_shifts(
         ORDER BY s.starts_at, s.id
         LIMIT %(limit)s
     """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    variant = "".join("1" if key in params else "0" for key in ("after", "before", "setting", "name"))
+    rows = _fetch_prepared(f"matching_fresh_shifts_{variant}", sql, params)
     return [(ShiftRow(*row[:-1]), frozenset(row[-1] or ())) for row in rows]
