@@ -16,8 +16,9 @@ Violations come from benchmarks/matching/checker.py, which shares no code with t
 Two relaxation bounds over every edge are reported next to each other, both computed outside the
 engine's timed run: the engine's LP bound (the compact LP with rounded weekly rows, re-solved here
 without a time limit when the engine's LP was stopped) and the Lagrangian bound of
-benchmarks/matching/lagrangian_bound.py (headcount rows relaxed with the LP's duals, each
-practitioner's rota solved exactly: the rota formulation's bound for those duals, <= the LP bound).
+benchmarks/matching/lagrangian_bound.py (headcount rows relaxed, each practitioner's rota solved
+exactly; multipliers: the LP's headcount duals, then --box-steps steps of the box-step method on the
+rota master, keeping the least bound: at most the LP bound, approaching the rota formulation's).
 Both are relaxation bounds, not the optimum. The large run has no reference MIP: "% of reference"
 there is against the Lagrangian bound.
 """
@@ -31,6 +32,8 @@ import os
 import sys
 import time
 from pathlib import Path
+
+import numpy as np
 
 from matching.engine.assign import assign, exact_assign, greedy_assign, solve_relaxation
 from matching.engine.generate import generate_instance
@@ -54,6 +57,24 @@ def violations(instance_doc: dict, result) -> int:  # type: ignore[no-untyped-de
     return len(checker.check_solution(instance_doc, document))
 
 
+def engine_rotas(engine) -> list[list[int]]:  # type: ignore[no-untyped-def]
+    """The engine's assignment as one list of edge indices per practitioner (box-step columns)."""
+    edges, pool = engine.edges, engine.pool
+    key = edges.shortfall.astype(np.int64) * pool.size + edges.practitioner
+    order = np.argsort(key, kind="stable")
+    shortfall_index = {s.id: k for k, s in enumerate(edges.shortfalls)}
+    position = {pid: k for k, pid in enumerate(pool.ids)}
+    wanted = np.array(
+        [shortfall_index[a.shortfall] * pool.size + position[a.practitioner] for a in engine.assignments],
+        np.int64,
+    )
+    chosen = order[np.searchsorted(key[order], wanted)]
+    rotas: dict[int, list[int]] = {}
+    for e, p in zip(chosen.tolist(), edges.practitioner[chosen].tolist(), strict=True):
+        rotas.setdefault(p, []).append(e)
+    return list(rotas.values())
+
+
 def run_seed(
     shortfalls: int,
     practitioners: int,
@@ -62,6 +83,7 @@ def run_seed(
     window: float | None,
     with_exact: bool,
     time_limit: float,
+    box_steps: int,
 ) -> list[str]:
     instance = generate_instance(shortfalls=shortfalls, practitioners=practitioners, seed=seed)
     instance_doc = dump_instance(instance)
@@ -81,7 +103,12 @@ def run_seed(
         relaxed = solve_relaxation(engine.edges, pool, instance.rules, time_limit=1200.0)
         lp_bound, engine.headcount_dual, lp_note = relaxed.bound, relaxed.headcount_dual, " (re-solved here)"
     began = time.perf_counter()
-    bound, rota_rules, arrays = lagrangian.bound_for_result(instance_doc, engine)
+    at_lp_duals, rota_rules, arrays = lagrangian.bound_for_result(instance_doc, engine)
+    bound = at_lp_duals
+    if box_steps:
+        bound, _ = lagrangian.tighten_by_boxstep(
+            rota_rules, *arrays, at_lp_duals, engine_rotas(engine), steps=box_steps
+        )
     bound_seconds = time.perf_counter() - began
     lp = lp_bound or float("nan")
     reference = bound.value
@@ -120,7 +147,8 @@ def run_seed(
     )
     rows.append(
         f"| {seed} | ({edges:,} edges; LP bound{lp_note} {lp:.3f}; Lagrangian bound {bound.value:.3f} "
-        f"({bound.practitioners:,} practitioners with {bound.items:,} edges of positive reduced cost, "
+        f"(at the LP's headcount duals {at_lp_duals.value:.3f}, then {box_steps} box steps; "
+        f"{bound.practitioners:,} practitioners with {bound.items:,} edges of positive reduced cost, "
         f"{bound.inexact} not solved exactly, {bound_seconds:.1f} s); % of reference vs {reference_name} "
         f"{reference:.3f}; engine CPU {cpu:.1f} s, load average {load:.1f} after it; {detail}) | | | | | | | |"
     )
@@ -144,6 +172,13 @@ def main() -> None:
     )
     parser.add_argument("--full", action="store_true", help="reference MIP over every edge (very slow)")
     parser.add_argument("--large", action="store_true", help="10,000 x 50,000 against the LP bound only")
+    parser.add_argument(
+        "--box-steps",
+        type=int,
+        default=30,
+        help="box steps lowering the Lagrangian bound from the LP's duals (0: the bound at those duals); "
+        "about 0.3 s each on 3,000 x 10,000 and 10-15 s each on 10,000 x 50,000",
+    )
     arguments = parser.parse_args()
     if arguments.large:
         arguments.shortfalls, arguments.practitioners = 10_000, 50_000
@@ -165,6 +200,7 @@ def main() -> None:
             None if arguments.full else arguments.window,
             not arguments.large,
             arguments.time_limit,
+            arguments.box_steps,
         ):
             print(row, flush=True)
 

@@ -14,10 +14,10 @@ duals each practitioner has only a handful of them.
 
 With the LP's optimal headcount duals, UB(u) <= the compact LP bound (given u, that LP's part for a
 practitioner is a relaxation of the same rota problem); min over u of UB(u) is the bound of the
-rota (Dantzig-Wolfe) formulation. It is still a relaxation bound, not the optimum. Tried and left
-out: Polyak subgradient steps from the LP's duals (step scales 0.01-0.5) and a smoothed rota
-master LP by column generation both only raised UB(u) in 5-10 steps (the duals are highly
-degenerate: many alternative maximising rotas), so the benchmark reports UB at the LP's duals.
+rota (Dantzig-Wolfe) formulation. It is still a relaxation bound, not the optimum. Better
+multipliers than the LP's come from ``tighten_by_boxstep`` (a stabilised rota master LP); plain
+Polyak subgradient steps from the LP's duals (step scales 0.01-0.5) and an unstabilised master only
+raised UB(u) in 5-10 steps (the duals are highly degenerate: many alternative maximising rotas).
 
 Written separately from ``matching.engine``: the rules are read the way the independent checker
 (checker.py, next to this file) reads them: its time parsing, rest and weekly cap; every rota this
@@ -240,6 +240,95 @@ def lagrangian_bound(
         if verify and len(chosen) > 1:
             rules.verify(p, shortfall[chosen].tolist())
     return LagrangianBound(total, u, usage, len(bounds) - 1, len(positive), inexact, rotas)
+
+
+def tighten_by_boxstep(
+    rules: RotaRules,
+    shortfall: np.ndarray,
+    practitioner: np.ndarray,
+    score: np.ndarray,
+    start: LagrangianBound,
+    known_rotas: list[list[int]],
+    *,
+    steps: int = 10,
+    box: float = 0.01,
+    verify: bool = True,
+    log: Any = None,
+) -> tuple[LagrangianBound, list[tuple[float, float]]]:
+    """Better multipliers by the box-step method on the rota (Dantzig-Wolfe) master.
+
+    The master LP holds the rotas met so far (``known_rotas``, e.g. the engine's, and every
+    maximising rota found): at most one per practitioner, each shortfall at most headcount times.
+    Its dual is the cutting-plane model of UB(u) (from below); a box around the best multipliers so
+    far keeps its duals there (a column -1 at cost -(centre + box) and one +1 at cost
+    (centre - box) per headcount row). Each step: solve the master, evaluate UB at its duals
+    (exactly, as ``lagrangian_bound``), add the maximising rotas, and move the centre when UB fell.
+    Any u >= 0 gives a valid bound; the least is returned, with (model value, UB) per step.
+    """
+    import highspy
+
+    best = start
+    columns: dict[tuple[int, ...], None] = {}
+    for rota in [*known_rotas, *start.rotas.values()]:
+        if rota:
+            columns.setdefault(tuple(sorted(rota)), None)
+    headcount = rules.headcount
+    history: list[tuple[float, float]] = []
+    for _ in range(steps):
+        rotas = list(columns)
+        sizes = np.array([len(rota) for rota in rotas], np.int64)
+        members = np.fromiter((e for rota in rotas for e in rota), np.int64, count=int(sizes.sum()))
+        column = np.repeat(np.arange(len(rotas)), sizes)
+        owners, owner_row = np.unique(practitioner[members], return_inverse=True)
+        first_member = np.cumsum(sizes) - sizes
+        n_rows, n_rotas, n_shortfalls = len(headcount) + len(owners), len(rotas), len(headcount)
+        low = np.maximum(best.multipliers - box, 0.0)
+        high = best.multipliers + box
+        # Columns: rotas, then the box's "above" and "below" columns per shortfall.
+        row = np.concatenate((shortfall[members], n_shortfalls + owner_row[first_member],
+                              np.arange(n_shortfalls), np.arange(n_shortfalls)))  # fmt: skip
+        col = np.concatenate((column, np.arange(n_rotas), n_rotas + np.arange(n_shortfalls),
+                              n_rotas + n_shortfalls + np.arange(n_shortfalls)))  # fmt: skip
+        value = np.concatenate(
+            (np.ones(len(members) + n_rotas), -np.ones(n_shortfalls), np.ones(n_shortfalls))
+        )
+        cost = np.concatenate((np.bincount(column, weights=score[members], minlength=n_rotas), -high, low))
+        n_cols = n_rotas + 2 * n_shortfalls
+        order = np.lexsort((row, col))
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = n_cols, n_rows
+        lp.sense_ = highspy.ObjSense.kMaximize
+        lp.col_cost_ = cost
+        lp.col_lower_ = np.zeros(n_cols)
+        lp.col_upper_ = np.full(n_cols, highspy.kHighsInf)
+        lp.row_lower_ = np.full(n_rows, -highspy.kHighsInf)
+        lp.row_upper_ = np.concatenate((headcount, np.ones(len(owners))))
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = np.searchsorted(col[order], np.arange(n_cols + 1)).astype(np.int32)
+        lp.a_matrix_.index_ = row[order].astype(np.int32)
+        lp.a_matrix_.value_ = value[order]
+        solver = highspy.Highs()
+        solver.setOptionValue("output_flag", False)
+        solver.passModel(lp)
+        solver.run()
+        model = float(solver.getInfo().objective_function_value)
+        dual = np.clip(np.abs(np.asarray(solver.getSolution().row_dual)[:n_shortfalls]), low, high)
+        trial = lagrangian_bound(rules, shortfall, practitioner, score, dual, verify=verify)
+        history.append((model, trial.value))
+        if log is not None:
+            log(
+                f"box step: model {model:.3f}, UB {trial.value:.3f}, best {min(best.value, trial.value):.3f}, {n_rotas} rotas"
+            )
+        if trial.value < best.value:
+            best = trial
+        added = 0
+        for rota in trial.rotas.values():
+            if rota and tuple(sorted(rota)) not in columns:
+                columns[tuple(sorted(rota))] = None
+                added += 1
+        if not added and trial.value >= best.value:
+            break
+    return best, history
 
 
 def bound_for_result(

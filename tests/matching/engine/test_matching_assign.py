@@ -367,6 +367,9 @@ def test_lagrangian_bound_lies_between_the_brute_force_optimum_and_the_lp_bound(
         )
     )
     assert optimum <= lagrangian.lagrangian_bound(rules, *edges, multipliers).value + 1e-9
+    # Box steps only ever keep a lower bound, and it is still a bound.
+    tightened, _ = lagrangian.tighten_by_boxstep(rules, *edges, bound, [], steps=2)
+    assert optimum <= tightened.value + 1e-9 and tightened.value <= bound.value
 
 
 def test_lagrangian_bound_is_tighter_than_the_lp_bound_where_the_lp_splits_a_weekly_knapsack(lagrangian):
@@ -376,6 +379,17 @@ def test_lagrangian_bound_is_tighter_than_the_lp_bound_where_the_lp_splits_a_wee
     bound, _, _ = lagrangian.bound_for_result(dump_instance(instance), result)
 
     assert result.objective <= bound.value < result.lp_bound - 0.1
+
+
+def test_box_steps_lower_the_lagrangian_bound_towards_the_best_assignment(lagrangian):
+    instance = generate_instance(shortfalls=600, practitioners=900, seed=13)
+    result = solve(instance)
+    at_lp_duals, rules, edges = lagrangian.bound_for_result(dump_instance(instance), result)
+
+    tightened, history = lagrangian.tighten_by_boxstep(rules, *edges, at_lp_duals, [], steps=15)
+
+    assert result.objective <= tightened.value < at_lp_duals.value - 0.01
+    assert tightened.value == min(ub for _, ub in history)
 
 
 @st.composite
