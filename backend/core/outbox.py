@@ -73,7 +73,13 @@ def _send(message: OutboxMessage, producer=None) -> None:
 
 
 def publish(message_ids: list[int]) -> int:
-    """Publish the given unpublished messages; return how many went out. The batch is claimed with
+    """Publish the given unpublished messages; return how many went out."""
+    sent, _ = _publish(message_ids)
+    return sent
+
+
+def _publish(message_ids: list[int]) -> tuple[int, bool]:
+    """(how many went out, whether the broker failed). The batch is claimed with
     row locks (SKIP LOCKED) so two relays never send the same row at the same time, and the sent
     ones are marked in one UPDATE. A broker error leaves that row and the rest of the batch for the
     sweep (one timeout, not one per message). If the process dies between a send and the mark, the
@@ -81,6 +87,7 @@ def publish(message_ids: list[int]) -> int:
     from backend.celery import app
 
     sent: list[int] = []
+    failed = False
     with transaction.atomic(), ExitStack() as producing:
         if connection.vendor == "postgresql":
             # Marking rows sent need not wait for the WAL flush: if a crash loses the mark, the
@@ -104,13 +111,14 @@ def publish(message_ids: list[int]) -> int:
                 OutboxMessage.objects.filter(id=message.id).update(
                     attempts=F("attempts") + 1, last_error=f"{exc.__class__.__name__}: {exc}"[:300]
                 )
+                failed = True
                 break
             sent.append(message.id)
         if sent:
             OutboxMessage.objects.filter(id__in=sent).update(
                 published_at=timezone.now(), attempts=F("attempts") + 1, last_error=""
             )
-    return len(sent)
+    return len(sent), failed
 
 
 def relay_stragglers(*, older_than: dt.timedelta = STRAGGLER_AGE) -> int:
@@ -123,9 +131,8 @@ def relay_stragglers(*, older_than: dt.timedelta = STRAGGLER_AGE) -> int:
     )
     sent = 0
     for start in range(0, len(ids), PUBLISH_CHUNK):  # a crash re-sends at most one chunk
-        chunk = ids[start : start + PUBLISH_CHUNK]
-        published = publish(chunk)
+        published, failed = _publish(ids[start : start + PUBLISH_CHUNK])
         sent += published
-        if published < len(chunk):  # the broker failed (or another relay holds some): stop here
+        if failed:  # one broker timeout per sweep, not one per chunk
             break
     return sent

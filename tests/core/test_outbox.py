@@ -87,3 +87,17 @@ def test_a_transactions_messages_go_out_in_one_relay_batch_and_a_rolled_back_sav
     assert published == {first.id, *(m.id for m in rest)}
     assert OutboxMessage.objects.count() == 3
     assert broker_queue() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_publishes_every_straggler_chunk_by_chunk(broker_queue):
+    OutboxMessage.objects.bulk_create(
+        [OutboxMessage(task="core.relay_outbox", queue="outbox-test", kwargs={}) for _ in range(120)]
+    )
+    OutboxMessage.objects.update(created_at=timezone.now() - dt.timedelta(minutes=1))
+
+    swept = outbox.relay_stragglers()
+
+    assert swept == 120
+    assert not OutboxMessage.objects.filter(published_at__isnull=True).exists()
+    assert broker_queue() == 120
