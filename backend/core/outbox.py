@@ -65,11 +65,25 @@ def _publish_pending() -> None:
         publish(message_ids)
 
 
-def _send(message: OutboxMessage, producer=None) -> None:
+# The broker producer of the batch publish() is sending, taken on the first send and given back when
+# the batch ends (one pool checkout per batch instead of one per message).
+_batch = threading.local()
+
+
+def _batch_producer(app):  # type: ignore[no-untyped-def]
+    stack = getattr(_batch, "stack", None)
+    if stack is None:
+        return None
+    if _batch.producer is None:
+        _batch.producer = stack.enter_context(app.producer_or_acquire())
+    return _batch.producer
+
+
+def _send(message: OutboxMessage) -> None:
     from backend.celery import app
 
     options = {"queue": message.queue} if message.queue else {}
-    app.send_task(message.task, kwargs=message.kwargs, retry=False, producer=producer, **options)
+    app.send_task(message.task, kwargs=message.kwargs, retry=False, producer=_batch_producer(app), **options)
 
 
 def publish(message_ids: list[int]) -> int:
@@ -79,13 +93,11 @@ def publish(message_ids: list[int]) -> int:
 
 
 def _publish(message_ids: list[int]) -> tuple[int, bool]:
-    """(how many went out, whether the broker failed). The batch is claimed with
-    row locks (SKIP LOCKED) so two relays never send the same row at the same time, and the sent
-    ones are marked in one UPDATE. A broker error leaves that row and the rest of the batch for the
-    sweep (one timeout, not one per message). If the process dies between a send and the mark, the
-    sweep sends those again: tasks are idempotent."""
-    from backend.celery import app
-
+    """(how many went out, whether the broker failed). The batch is claimed with row locks (SKIP
+    LOCKED) so two relays never send the same row at the same time, and the sent ones are marked in
+    one UPDATE. A broker error leaves that row and the rest of the batch for the sweep, each with
+    the attempt and the error noted (one timeout, not one per message). If the process dies
+    between a send and the mark, the sweep sends those again: tasks are idempotent."""
     sent: list[int] = []
     failed = False
     with transaction.atomic(), ExitStack() as producing:
@@ -100,20 +112,22 @@ def _publish(message_ids: list[int]) -> tuple[int, bool]:
             .filter(id__in=message_ids, published_at__isnull=True)
             .order_by("id")
         )
-        producer = None
-        for message in messages:
-            try:
-                if producer is None:  # one broker producer for the batch, taken when needed
-                    producer = producing.enter_context(app.producer_or_acquire())
-                _send(message, producer)
-            except Exception as exc:  # any broker/transport failure: leave it for the sweep
-                logger.warning("outbox: could not publish %s (%s): %s", message.id, message.task, exc)
-                OutboxMessage.objects.filter(id=message.id).update(
-                    attempts=F("attempts") + 1, last_error=f"{exc.__class__.__name__}: {exc}"[:300]
-                )
-                failed = True
-                break
-            sent.append(message.id)
+        claimed = list(messages)
+        _batch.stack, _batch.producer = producing, None
+        try:
+            for position, message in enumerate(claimed):
+                try:
+                    _send(message)
+                except Exception as exc:  # any broker/transport failure: this and the rest wait
+                    logger.warning("outbox: could not publish %s (%s): %s", message.id, message.task, exc)
+                    OutboxMessage.objects.filter(id__in=[m.id for m in claimed[position:]]).update(
+                        attempts=F("attempts") + 1, last_error=f"{exc.__class__.__name__}: {exc}"[:300]
+                    )
+                    failed = True
+                    break
+                sent.append(message.id)
+        finally:
+            _batch.stack = _batch.producer = None
         if sent:
             OutboxMessage.objects.filter(id__in=sent).update(
                 published_at=timezone.now(), attempts=F("attempts") + 1, last_error=""

@@ -49,7 +49,7 @@ def test_rolled_back_transaction_sends_nothing(broker_queue):
 
 @pytest.mark.django_db(transaction=True)
 def test_broker_outage_leaves_the_row_and_the_sweep_publishes_it_once(broker_queue, monkeypatch):
-    def broker_down(message, producer=None):
+    def broker_down(message):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
     real_send = outbox._send
