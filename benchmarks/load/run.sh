@@ -24,7 +24,7 @@ users="${LOAD_USERS:-50 200}"
 threads="${LOAD_THREADS:-2}"
 workers="${LOAD_WORKERS:-4}"
 port="${LOAD_PORT:-8765}"
-work="$ROOT/var/bench-load"
+work="$ROOT/var/bench-load/$db"  # per database: two runs side by side keep their own callers
 mkdir -p "$work"
 
 command -v wrk >/dev/null || { echo "wrk not found (make bench-load installs it: apt-get install wrk)" >&2; exit 1; }
