@@ -12,6 +12,9 @@
 #   LOAD_WORKERS     gunicorn sync workers (default 4); LOAD_PORT (default 8765)
 #   LISTING_CACHE    false: roles for you and the lists build every page (default true: exact
 #                    cached pages, backend/core/listing_cache.py); the table's heading says which
+#   LOAD_WARMUP      a duration (e.g. 15s): before each GET row, the same wrk run unmeasured, so
+#                    the row measures the steady state (every caller's page built once); default
+#                    none: each GET row starts cold
 #   DATABASE_URL / REDIS_URL / CELERY_BROKER_URL   the servers (scripts/services.sh finds or starts them)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -99,6 +102,9 @@ results="$work/results.jsonl"
 for n in $users; do
     for endpoint in "${endpoints[@]}"; do
         IFS='|' read -r name method path lines <<<"$endpoint"
+        if [[ -n "${LOAD_WARMUP:-}" && "$method" == GET ]]; then
+            run_wrk "$n" "$LOAD_WARMUP" "$method" "$path" "${lines//\{users\}/$n}" >/dev/null
+        fi
         wait_until_idle
         load_before="$(cut -d' ' -f1 /proc/loadavg)"
         json="$(run_wrk "$n" "$duration" "$method" "$path" "${lines//\{users\}/$n}")"
@@ -109,12 +115,12 @@ for n in $users; do
     done
 done
 
-"$py" - "$results" "$workers" "$duration" "$size" "${LISTING_CACHE:-true}" <<'PY'
+"$py" - "$results" "$workers" "$duration" "$size" "${LISTING_CACHE:-true}" "${LOAD_WARMUP:-}" <<'PY'
 import json, sys
 rows = [json.loads(line) for line in open(sys.argv[1])]
 print(
     f"gunicorn {sys.argv[2]} sync workers; wrk -t2 -d{sys.argv[3]} per row; seed_demo --size {sys.argv[4]}; "
-    f"LISTING_CACHE={sys.argv[5]}\n"
+    f"LISTING_CACHE={sys.argv[5]}; LOAD_WARMUP={sys.argv[6] or 'none'}\n"
 )
 print("| endpoint | users | requests | req/s | % of ping | p50 ms | p95 ms | p99 ms | max ms | statuses | load avg |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
